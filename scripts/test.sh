@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# The test command (README, .ci/run): installs what is missing, builds, lints, type-checks,
+# starts the two sandbox Kafka clusters, runs unit and integration tests, stops the clusters.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash scripts/bootstrap.sh
+
+echo "== type check and build" >&2
+rm -rf dist
+npx --no-install tsc -p tsconfig.json --noEmit
+npx --no-install tsc -p tsconfig.json
+
+echo "== lint" >&2
+npx --no-install eslint . --max-warnings=0
+
+echo "== unit tests" >&2
+node --test --test-reporter=spec $(find dist/test/unit -name '*.test.js' | sort)
+
+echo "== sandbox clusters" >&2
+export STRAIT_SANDBOX_DIR="${STRAIT_SANDBOX_DIR:-$PWD/.strait/test-sandbox}"
+stop_sandbox() { node dist/src/cli/main.js sandbox down >&2 || true; }
+trap stop_sandbox EXIT
+node dist/src/cli/main.js sandbox up
+export STRAIT_TEST_SOURCE_BOOTSTRAP=127.0.0.1:${STRAIT_SANDBOX_SOURCE_PORT:-19092}
+export STRAIT_TEST_TARGET_BOOTSTRAP=127.0.0.1:${STRAIT_SANDBOX_TARGET_PORT:-19094}
+
+echo "== integration tests (real Kafka clusters)" >&2
+# One file at a time: the tests share two single-node clusters and 2 cores.
+UV_THREADPOOL_SIZE=16 node --test --test-concurrency=1 --test-reporter=spec $(find dist/test/integration -name '*.test.js' | sort)

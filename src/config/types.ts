@@ -1,0 +1,79 @@
+/**
+ * The validated, defaulted configuration strait runs on. The YAML file (and, later, MM2
+ * properties files) are parsed and checked into this shape by src/config/load.ts; nothing
+ * downstream re-validates.
+ */
+
+/** librdkafka client properties, passed through untouched (values as strings). */
+export type ClientProperties = Record<string, string>;
+
+export interface ClusterConfig {
+  alias: string;
+  /** Properties for every client of this cluster (bootstrap.servers, security.*, sasl.*, ssl.*). */
+  properties: ClientProperties;
+  /** Extra properties merged over `properties` for consumers / producers / admin clients. */
+  consumer: ClientProperties;
+  producer: ClientProperties;
+  admin: ClientProperties;
+}
+
+export type FlowMode = 'at-least-once' | 'exactly-once' | 'offset-preserving';
+
+export interface PatternList {
+  include: string[];
+  /** Effective excludes: the user's, then MM2's defaults (unless `excludeDefaults: false`). */
+  exclude: string[];
+  /** Whether MM2's default excludes were added to `exclude` (default true). */
+  excludeDefaults?: boolean;
+}
+
+export interface ReplicationPolicyConfig {
+  /** `default`: `<source alias><separator><topic>` like MM2's DefaultReplicationPolicy; `identity`: same name. */
+  policy: 'default' | 'identity';
+  separator: string;
+  /**
+   * MM2's `replication.policy.internal.topic.separator.enabled` (default true): whether the
+   * internal topics (offset syncs, checkpoints) use `separator` too, or always `.`.
+   */
+  internalTopicSeparatorEnabled?: boolean;
+}
+
+export interface FlowConfig {
+  /** Unique name, default `<source>-><target>`. */
+  name: string;
+  source: string;
+  target: string;
+  enabled: boolean;
+  mode: FlowMode;
+  topics: PatternList;
+  groups: PatternList;
+  replication: ReplicationPolicyConfig;
+  /** Replication factor of topics strait creates on the target; -1 = the broker's default. */
+  replicationFactor: number;
+  /** How often the source's topic list and partition counts are re-read. */
+  refreshTopicsIntervalMs: number;
+  /** The consumer group strait uses on the source cluster for this flow. */
+  groupId: string;
+  /** What to do with a record the target refuses for good (e.g. too large). */
+  onRecordError: 'stop-partition' | 'stop-flow';
+}
+
+export interface EngineConfig {
+  /** Worker threads; default the number of cores. */
+  workers: number;
+  metrics: { host: string; port: number; enabled: boolean };
+  /** One-line summary in the log every N ms; 0 disables. */
+  summaryIntervalMs: number;
+  /** Ordered shutdown must finish within this. */
+  shutdownTimeoutMs: number;
+  /** How often acknowledged progress is committed to the source group. */
+  commitIntervalMs: number;
+  /** Upper bound for records waiting in one worker's producer queue before partitions pause. */
+  maxInFlightRecordsPerWorker: number;
+}
+
+export interface StraitConfig {
+  clusters: Map<string, ClusterConfig>;
+  flows: FlowConfig[];
+  engine: EngineConfig;
+}

@@ -1,0 +1,119 @@
+/**
+ * A thin promise adapter over the binding's admin client: the calls strait needs, each error
+ * wrapped in a KafkaError that names the cluster (and topic/partition). No policy lives here.
+ */
+import { rdkafka, type RdAdminClient, type RdError, ErrorCodes } from './binding.js';
+import type { RdConfig } from './client-config.js';
+import { KafkaError } from '../util/errors.js';
+
+export interface TopicInfo {
+  name: string;
+  partitions: number;
+}
+
+export interface PartitionOffsets {
+  topic: string;
+  partition: number;
+  offset: number;
+}
+
+const DEFAULT_TIMEOUT_MS = 30_000;
+
+export class KafkaAdmin {
+  private readonly client: RdAdminClient;
+
+  constructor(
+    readonly cluster: string,
+    config: RdConfig,
+  ) {
+    this.client = rdkafka.AdminClient.create(config as never);
+  }
+
+  private fail(err: RdError, what: string, topic?: string, partition?: number): KafkaError {
+    const ctx: { cluster: string; topic?: string; partition?: number } = { cluster: this.cluster };
+    if (topic !== undefined) ctx.topic = topic;
+    if (partition !== undefined) ctx.partition = partition;
+    return new KafkaError(`KAFKA_${err.code}`, `${what} failed: ${err.message}`, ctx, err.isRetriable === true, { cause: err });
+  }
+
+  /** Creates a topic; resolves false (not an error) when it already exists. */
+  createTopic(topic: string, partitions: number, replicationFactor: number, config: Record<string, string> = {}): Promise<boolean> {
+    return new Promise((resolve, reject) => {
+      this.client.createTopic({ topic, num_partitions: partitions, replication_factor: replicationFactor, config }, DEFAULT_TIMEOUT_MS, (err) => {
+        if (!err) resolve(true);
+        else if (err.code === ErrorCodes.TOPIC_ALREADY_EXISTS) resolve(false);
+        else reject(this.fail(err, `creating topic with ${partitions} partitions`, topic));
+      });
+    });
+  }
+
+  createPartitions(topic: string, total: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.client.createPartitions(topic, total, DEFAULT_TIMEOUT_MS, (err) => {
+        if (err) reject(this.fail(err, `increasing the partition count to ${total}`, topic));
+        else resolve();
+      });
+    });
+  }
+
+  deleteTopic(topic: string): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.client.deleteTopic(topic, DEFAULT_TIMEOUT_MS, (err) => (err ? reject(this.fail(err, 'deleting the topic', topic)) : resolve()));
+    });
+  }
+
+  listTopics(): Promise<string[]> {
+    return new Promise((resolve, reject) => {
+      this.client.listTopics({ timeout: DEFAULT_TIMEOUT_MS }, (err, topics) => (err ? reject(this.fail(err, 'listing topics')) : resolve(topics)));
+    });
+  }
+
+  describeTopics(topics: string[]): Promise<TopicInfo[]> {
+    if (topics.length === 0) return Promise.resolve([]);
+    return new Promise((resolve, reject) => {
+      this.client.describeTopics(topics, { timeout: DEFAULT_TIMEOUT_MS }, (err, result) => {
+        if (err) return reject(this.fail(err, `describing ${topics.length} topic(s)`));
+        const out: TopicInfo[] = [];
+        for (const t of result) {
+          if (t.error) {
+            if (t.error.code === ErrorCodes.UNKNOWN_TOPIC_OR_PART) continue; // deleted meanwhile
+            return reject(this.fail(t.error, 'describing the topic', t.name));
+          }
+          out.push({ name: t.name, partitions: t.partitions.length });
+        }
+        resolve(out);
+      });
+    });
+  }
+
+  /** Earliest (log start) or latest (end) offsets of the given partitions. */
+  listOffsets(partitions: { topic: string; partition: number }[], which: 'earliest' | 'latest'): Promise<PartitionOffsets[]> {
+    if (partitions.length === 0) return Promise.resolve([]);
+    const spec = which === 'earliest' ? rdkafka.OffsetSpec.EARLIEST : rdkafka.OffsetSpec.LATEST;
+    return new Promise((resolve, reject) => {
+      this.client.listOffsets(partitions.map((p) => ({ topic: p.topic, partition: p.partition, offset: spec })), { timeout: DEFAULT_TIMEOUT_MS }, (err, result) => {
+        if (err) return reject(this.fail(err, `listing ${which} offsets`));
+        for (const r of result) if (r.error) return reject(this.fail(r.error, `listing ${which} offsets`, r.topic, r.partition));
+        resolve(result.map((r) => ({ topic: r.topic, partition: r.partition, offset: r.offset })));
+      });
+    });
+  }
+
+  /** Committed offsets of a consumer group (all its partitions, or the ones given). */
+  groupOffsets(groupId: string, partitions?: { topic: string; partition: number }[]): Promise<PartitionOffsets[]> {
+    return new Promise((resolve, reject) => {
+      const req = partitions ? [{ groupId, partitions }] : [{ groupId }];
+      this.client.listConsumerGroupOffsets(req, { timeout: DEFAULT_TIMEOUT_MS }, (err, result) => {
+        if (err) return reject(this.fail(err, `reading committed offsets of group "${groupId}"`));
+        const g = result[0];
+        if (!g) return resolve([]);
+        if (g.error) return reject(this.fail(g.error, `reading committed offsets of group "${groupId}"`));
+        resolve(g.partitions.filter((p) => p.offset >= 0).map((p) => ({ topic: p.topic, partition: p.partition, offset: p.offset })));
+      });
+    });
+  }
+
+  close(): void {
+    this.client.disconnect();
+  }
+}

@@ -1,0 +1,110 @@
+/**
+ * The binding-backed SourceConsumer and TargetProducer of the relay loop (src/worker/relay.ts).
+ * Thin on purpose: configuration comes from client-config.ts, policy lives in the relay.
+ */
+import { rdkafka, extras, type RdError, type RdConsumer, type RdProducer, type RdDeliveryReport } from './binding.js';
+import type { RdConfig } from './client-config.js';
+import type { DeliveryHandler, HeaderList, PartitionStart, SourceConsumer, SourceRecord, TargetProducer } from '../worker/relay.js';
+import { KafkaError } from '../util/errors.js';
+
+export type ClientErrorHandler = (err: KafkaError) => void;
+
+function connect(client: RdConsumer | RdProducer, cluster: string, what: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    client.connect({ timeout: 30_000 }, (err: RdError | null) => {
+      if (err) reject(new KafkaError(`KAFKA_${err.code}`, `${what} could not connect: ${err.message}`, { cluster }, true, { cause: err }));
+      else resolve();
+    });
+  });
+}
+
+function toKafkaError(err: RdError, cluster: string, what: string): KafkaError {
+  return new KafkaError(`KAFKA_${err.code}`, `${what}: ${err.message}`, { cluster }, err.isRetriable === true || err.isFatal !== true, { cause: err });
+}
+
+class BindingSourceConsumer implements SourceConsumer {
+  constructor(private readonly consumer: RdConsumer) {}
+
+  assign(parts: PartitionStart[]): void {
+    extras(this.consumer).incrementalAssign(parts.map((p) => ({ topic: p.topic, partition: p.partition, offset: p.offset })));
+  }
+
+  unassign(parts: { topic: string; partition: number }[]): void {
+    extras(this.consumer).incrementalUnassign(parts);
+  }
+
+  consume(max: number): Promise<SourceRecord[]> {
+    return new Promise((resolve, reject) => {
+      this.consumer.consume(max, (err, messages) => {
+        if (err) reject(err);
+        else resolve(messages as unknown as SourceRecord[]);
+      });
+    });
+  }
+
+  highWatermark(topic: string, partition: number): number {
+    try {
+      return this.consumer.getWatermarkOffsets(topic, partition).highOffset;
+    } catch {
+      return -1; // not known yet: no fetch response for this partition so far
+    }
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => this.consumer.disconnect(() => resolve()));
+  }
+}
+
+export async function createSourceConsumer(cluster: string, config: RdConfig, onError: ClientErrorHandler, pollTimeoutMs = 100): Promise<SourceConsumer> {
+  const consumer = new rdkafka.KafkaConsumer(config as never, {});
+  consumer.on('event.error', (err: RdError) => onError(toKafkaError(err, cluster, 'source consumer')));
+  await connect(consumer, cluster, 'the source consumer');
+  consumer.setDefaultConsumeTimeout(pollTimeoutMs);
+  // Return what is queued once the first record arrived instead of waiting for `max` records
+  // (private in the binding's typings).
+  extras(consumer).setDefaultIsTimeoutOnlyForFirstMessage(true);
+  return new BindingSourceConsumer(consumer);
+}
+
+class BindingTargetProducer implements TargetProducer {
+  private handler: DeliveryHandler = () => undefined;
+
+  constructor(private readonly producer: RdProducer) {
+    producer.on('delivery-report', (err: RdError | null, report: RdDeliveryReport) => {
+      if (err) this.handler(err.code, err.message, report.topic, report.partition, report.offset);
+      else this.handler(0, undefined, report.topic, report.partition, report.offset);
+    });
+  }
+
+  produce(topic: string, partition: number, value: Buffer | null, key: Buffer | string | null | undefined, timestamp: number | undefined, headers: HeaderList | undefined): number {
+    try {
+      this.producer.produce(topic, partition, value, key, timestamp, undefined, headers as never);
+      return 0;
+    } catch (err) {
+      const code = (err as { code?: unknown }).code;
+      return typeof code === 'number' && code !== 0 ? code : -1;
+    }
+  }
+
+  onDelivery(handler: DeliveryHandler): void {
+    this.handler = handler;
+  }
+
+  flush(timeoutMs: number): Promise<void> {
+    return new Promise((resolve, reject) => this.producer.flush(timeoutMs, (err) => (err ? reject(err) : resolve())));
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => this.producer.disconnect(() => resolve()));
+  }
+}
+
+export async function createTargetProducer(cluster: string, config: RdConfig, onError: ClientErrorHandler): Promise<TargetProducer> {
+  const producer = new rdkafka.Producer({ ...config, dr_cb: true } as never);
+  producer.on('event.error', (err: RdError) => onError(toKafkaError(err, cluster, 'target producer')));
+  await connect(producer, cluster, 'the target producer');
+  // Delivery reports are polled by librdkafka's background thread and handed to this thread's
+  // event loop, instead of a JS timer calling poll().
+  producer.setPollInBackground(true);
+  return new BindingTargetProducer(producer);
+}

@@ -1,0 +1,406 @@
+/**
+ * The replication loop of one worker for one flow: records from the source consumer go, as the
+ * same Buffers, to the same partition of the remote topic through the idempotent producer;
+ * delivery reports turn into progress runs written to the worker's progress ring.
+ *
+ * This module knows nothing of the binding: it talks to a SourceConsumer, a TargetProducer and a
+ * ProgressWriter, so unit tests drive it with fakes and the integration tests with the real
+ * adapters (src/kafka/relay-clients.ts).
+ *
+ * Ordering and offsets:
+ * - A slot is the worker's index for one assigned source partition. Records of one partition are
+ *   produced in source order; the idempotent producer acknowledges them in that order, so the
+ *   head of the slot's InFlightQueue is the record each delivery report is about.
+ * - Progress only moves forward over acknowledged records. Once a record of a slot fails for
+ *   good, later acknowledgements of that slot are not reported: the committed position stays at
+ *   the failed record, and nothing after it counts as replicated.
+ * - A run is a stretch of acknowledged records whose source offsets and target offsets both
+ *   advance by one; it is written to the ring as one entry (slot, count, first source offset,
+ *   first target offset, newest timestamp, bytes).
+ *
+ * Memory is bounded: when the records in flight reach `maxInFlight`, the loop stops polling the
+ * consumer (librdkafka then stops fetching once its own bounded pre-fetch queue is full) until
+ * acknowledgements bring the count below the low-water mark. Nothing is dropped.
+ */
+import { InFlightQueue } from './inflight.js';
+
+export type HeaderList = Record<string, Buffer | string | null>[];
+
+export interface SourceRecord {
+  topic: string;
+  partition: number;
+  offset: number;
+  value: Buffer | null;
+  key?: Buffer | string | null;
+  timestamp?: number;
+  headers?: HeaderList;
+  size: number;
+}
+
+export interface PartitionStart {
+  topic: string;
+  partition: number;
+  /** Next source offset to read; -2 = the beginning of the log. */
+  offset: number;
+}
+
+export interface SourceConsumer {
+  /** Adds partitions to the consumer's assignment, starting at the given offsets. */
+  assign(parts: PartitionStart[]): void;
+  /** Removes partitions from the assignment. */
+  unassign(parts: { topic: string; partition: number }[]): void;
+  /** Up to `max` records; resolves with an empty array after the consumer's poll timeout. */
+  consume(max: number): Promise<SourceRecord[]>;
+  /** The partition's high watermark as last seen in fetch responses (no network call). */
+  highWatermark(topic: string, partition: number): number;
+  close(): Promise<void>;
+}
+
+export type DeliveryHandler = (errorCode: number, errorMessage: string | undefined, topic: string, partition: number, offset: number) => void;
+
+export interface TargetProducer {
+  /** Queues one record; returns 0 or a librdkafka error code (e.g. QUEUE_FULL). Never throws. */
+  produce(topic: string, partition: number, value: Buffer | null, key: Buffer | string | null | undefined, timestamp: number | undefined, headers: HeaderList | undefined): number;
+  onDelivery(handler: DeliveryHandler): void;
+  flush(timeoutMs: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface ProgressWriter {
+  /** Non-blocking; false when the ring is full (the caller keeps the entry and retries). */
+  tryWrite(slot: number, count: number, sourceOffset: number, targetOffset: number, lastTimestamp: number, bytes: number): boolean;
+}
+
+export interface LatencySink {
+  /** Target acknowledgement time minus the source record's timestamp. */
+  replication(ms: number): void;
+  /** Target acknowledgement time minus the time the worker received the record. */
+  relay(ms: number): void;
+}
+
+export interface SlotError {
+  slot: number;
+  topic: string;
+  partition: number;
+  /** Source offset of the record that failed. */
+  offset: number;
+  code: number;
+  message: string;
+}
+
+export interface RelayEvents {
+  /** A slot stopped for good (the record at `offset` was not replicated). */
+  slotFailed(err: SlotError): void;
+  /** Every record of these revoked slots was acknowledged and reported to the ring. */
+  slotsDrained(slots: number[]): void;
+}
+
+export interface RelayOptions {
+  maxInFlight: number;
+  batchSize: number;
+  /** Error codes of the producer that mean "this record will never be accepted". */
+  clock?: () => number;
+}
+
+const QUEUE_FULL = -184;
+
+const enum SlotState {
+  Active,
+  Revoking,
+  Failed,
+  Free,
+}
+
+class Slot {
+  state = SlotState.Free;
+  topic = '';
+  partition = -1;
+  targetTopic = '';
+  readonly inflight = new InFlightQueue(256);
+  /** Next source offset expected from the consumer (to notice gaps and stale records). */
+  nextOffset = -1;
+  // The open run (not yet written to the ring).
+  runCount = 0;
+  runSource = 0;
+  runTarget = 0;
+  runTimestamp = 0;
+  runBytes = 0;
+}
+
+export class Relay {
+  private readonly slots: Slot[] = [];
+  private readonly bySource = new Map<string, number[]>();
+  private readonly byTarget = new Map<string, number[]>();
+  private inFlight = 0;
+  private stopping = false;
+  private flushScheduled = false;
+  private drainWaiters: (() => void)[] = [];
+  /** Ring entries that did not fit yet, in order: [slot, count, src, tgt, ts, bytes]*. */
+  private readonly pending: number[] = [];
+  private pendingTimer: NodeJS.Timeout | undefined;
+  private readonly revoking = new Set<number>();
+  private readonly clock: () => number;
+  private readonly lowWater: number;
+
+  constructor(
+    private readonly consumer: SourceConsumer,
+    private readonly producer: TargetProducer,
+    private readonly ring: ProgressWriter,
+    private readonly latency: LatencySink,
+    private readonly events: RelayEvents,
+    private readonly options: RelayOptions,
+  ) {
+    this.clock = options.clock ?? Date.now;
+    this.lowWater = Math.floor(options.maxInFlight / 2);
+    producer.onDelivery(this.onDelivery);
+  }
+
+  get recordsInFlight(): number {
+    return this.inFlight;
+  }
+
+  /** Starts relaying a source partition at `offset` into `targetTopic` (same partition). */
+  assign(slot: number, topic: string, partition: number, targetTopic: string, offset: number): void {
+    while (this.slots.length <= slot) this.slots.push(new Slot());
+    const s = this.slots[slot]!;
+    if (s.state !== SlotState.Free) throw new Error(`slot ${slot} is already in use by ${s.topic}-${s.partition}`);
+    s.state = SlotState.Active;
+    s.topic = topic;
+    s.partition = partition;
+    s.targetTopic = targetTopic;
+    s.nextOffset = offset;
+    s.runCount = 0;
+    s.inflight.clear();
+    index(this.bySource, topic, partition, slot);
+    index(this.byTarget, targetTopic, partition, slot);
+    this.consumer.assign([{ topic, partition, offset }]);
+  }
+
+  /** Stops reading these slots; `slotsDrained` fires once their records in flight are acknowledged. */
+  revoke(slots: number[]): void {
+    const parts: { topic: string; partition: number }[] = [];
+    for (const slot of slots) {
+      const s = this.slots[slot];
+      if (!s || s.state === SlotState.Free) continue;
+      if (s.state === SlotState.Active) {
+        parts.push({ topic: s.topic, partition: s.partition });
+        s.state = SlotState.Revoking;
+      }
+      // A failed slot stays Failed (its late acknowledgements must not count) and is freed the same way.
+      this.revoking.add(slot);
+    }
+    if (parts.length > 0) this.consumer.unassign(parts);
+    this.checkRevoked();
+  }
+
+  /** Slots that are still assigned (active or draining). */
+  activeSlots(): { slot: number; topic: string; partition: number }[] {
+    const out: { slot: number; topic: string; partition: number }[] = [];
+    this.slots.forEach((s, slot) => {
+      if (s.state === SlotState.Active || s.state === SlotState.Revoking) out.push({ slot, topic: s.topic, partition: s.partition });
+    });
+    return out;
+  }
+
+  highWatermark(slot: number): number {
+    const s = this.slots[slot];
+    return s && s.state !== SlotState.Free ? this.consumer.highWatermark(s.topic, s.partition) : -1;
+  }
+
+  /** The loop: runs until stop(). */
+  async run(): Promise<void> {
+    const { batchSize, maxInFlight } = this.options;
+    while (!this.stopping) {
+      if (this.inFlight >= maxInFlight) {
+        await this.waitForDrain();
+        continue;
+      }
+      const batch = await this.consumer.consume(batchSize);
+      if (batch.length === 0) continue;
+      const now = this.clock();
+      for (let i = 0; i < batch.length; i++) {
+        const m = batch[i]!;
+        const slotIndex = lookup(this.bySource, m.topic, m.partition);
+        if (slotIndex === undefined) continue; // partition no longer ours (pre-fetched before a revoke)
+        const s = this.slots[slotIndex]!;
+        // Records of a revoked or failed slot are left for the next owner: progress never covers them.
+        if (s.state !== SlotState.Active) continue;
+        // The consumer may hand out a record below our position after an unassign/assign race; skip it.
+        if (m.offset < s.nextOffset) continue;
+        const ts = m.timestamp !== undefined && m.timestamp >= 0 ? m.timestamp : undefined;
+        let rc = this.producer.produce(s.targetTopic, m.partition, m.value, m.key, ts, m.headers);
+        while (rc === QUEUE_FULL) {
+          // The producer's own queue is full (bytes bound): wait for acknowledgements, then retry
+          // the same record so order is kept.
+          await this.waitForDrain(true);
+          if (s.state !== SlotState.Active) break;
+          rc = this.producer.produce(s.targetTopic, m.partition, m.value, m.key, ts, m.headers);
+        }
+        if (rc === QUEUE_FULL) continue;
+        if (rc !== 0) {
+          this.failSlot(slotIndex, m.offset, rc, `the target producer refused the record (librdkafka error ${rc})`);
+          continue;
+        }
+        s.nextOffset = m.offset + 1;
+        s.inflight.push(m.offset, ts ?? -1, now, m.size);
+        this.inFlight++;
+      }
+    }
+  }
+
+  /** Stops the loop after the current batch. */
+  stop(): void {
+    this.stopping = true;
+    for (const w of this.drainWaiters.splice(0)) w();
+  }
+
+  /** Writes open runs to the ring now (shutdown, revocation). Returns false if the ring stayed full. */
+  flushRuns(): boolean {
+    for (let i = 0; i < this.slots.length; i++) this.closeRun(i);
+    return this.flushPending();
+  }
+
+  private waitForDrain(any = false): Promise<void> {
+    return new Promise((resolve) => {
+      this.drainWaiters.push(resolve);
+      if (any) setTimeout(resolve, 5);
+    });
+  }
+
+  private readonly onDelivery: DeliveryHandler = (errorCode, errorMessage, topic, partition, offset) => {
+    const slotIndex = lookup(this.byTarget, topic, partition);
+    if (slotIndex === undefined) return; // cannot happen: a slot is freed only once drained
+    const s = this.slots[slotIndex]!;
+    if (!s.inflight.pop()) return;
+    this.inFlight--;
+    const src = s.inflight.poppedOffset;
+    if (errorCode !== 0) {
+      if (s.state !== SlotState.Failed) this.failSlot(slotIndex, src, errorCode, errorMessage ?? `delivery failed (librdkafka error ${errorCode})`);
+    } else if (s.state !== SlotState.Failed) {
+      const now = this.clock();
+      const ts = s.inflight.poppedTimestamp;
+      if (ts >= 0) this.latency.replication(now - ts);
+      this.latency.relay(now - s.inflight.poppedConsumedAt);
+      if (s.runCount > 0 && src === s.runSource + s.runCount && offset === s.runTarget + s.runCount) {
+        s.runCount++;
+      } else {
+        this.closeRun(slotIndex);
+        s.runCount = 1;
+        s.runSource = src;
+        s.runTarget = offset;
+        s.runTimestamp = 0;
+        s.runBytes = 0;
+      }
+      if (ts > s.runTimestamp) s.runTimestamp = ts;
+      s.runBytes += s.inflight.poppedSize;
+    }
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(this.flushTick);
+    }
+    if (this.inFlight <= this.lowWater && this.drainWaiters.length > 0) for (const w of this.drainWaiters.splice(0)) w();
+  };
+
+  /** After a burst of delivery reports: runs go to the ring, drained revocations are announced. */
+  private readonly flushTick = (): void => {
+    this.flushScheduled = false;
+    this.flushRuns();
+    this.checkRevoked();
+  };
+
+  private closeRun(slotIndex: number): void {
+    const s = this.slots[slotIndex]!;
+    if (s.runCount === 0) return;
+    const { runCount, runSource, runTarget, runTimestamp, runBytes } = s;
+    s.runCount = 0;
+    // Keep ring order per slot: once anything is pending, everything queues behind it.
+    if (this.pending.length > 0 || !this.ring.tryWrite(slotIndex, runCount, runSource, runTarget, runTimestamp, runBytes)) {
+      this.pending.push(slotIndex, runCount, runSource, runTarget, runTimestamp, runBytes);
+      this.schedulePending();
+    }
+  }
+
+  private flushPending(): boolean {
+    let i = 0;
+    const p = this.pending;
+    while (i < p.length && this.ring.tryWrite(p[i]!, p[i + 1]!, p[i + 2]!, p[i + 3]!, p[i + 4]!, p[i + 5]!)) i += 6;
+    if (i > 0) p.splice(0, i);
+    if (p.length > 0) this.schedulePending();
+    return p.length === 0;
+  }
+
+  private schedulePending(): void {
+    if (this.pendingTimer) return;
+    // The coordinator drains the ring on its own schedule; try again shortly.
+    this.pendingTimer = setTimeout(() => {
+      this.pendingTimer = undefined;
+      this.flushPending();
+      this.checkRevoked();
+    }, 2);
+  }
+
+  private failSlot(slotIndex: number, offset: number, code: number, message: string): void {
+    const s = this.slots[slotIndex]!;
+    this.closeRun(slotIndex);
+    const wasActive = s.state === SlotState.Active;
+    s.state = SlotState.Failed;
+    if (wasActive) this.consumer.unassign([{ topic: s.topic, partition: s.partition }]);
+    this.events.slotFailed({ slot: slotIndex, topic: s.topic, partition: s.partition, offset, code, message });
+  }
+
+  private checkRevoked(): void {
+    if (this.revoking.size === 0) return;
+    const drained: number[] = [];
+    for (const slot of this.revoking) {
+      const s = this.slots[slot]!;
+      if (s.inflight.length > 0) continue;
+      this.closeRun(slot);
+      drained.push(slot);
+    }
+    if (drained.length === 0) return;
+    // Announce only once their progress is in the ring, so the coordinator commits it first.
+    if (!this.flushPending()) return;
+    for (const slot of drained) {
+      this.revoking.delete(slot);
+      this.free(slot);
+    }
+    this.events.slotsDrained(drained);
+  }
+
+  /** Releases a failed slot's bookkeeping once the coordinator has recorded the failure. */
+  release(slot: number): void {
+    const s = this.slots[slot];
+    if (!s || s.state !== SlotState.Failed) return;
+    if (s.inflight.length > 0) {
+      // Late reports still need the slot to pop against; revoke path frees it once drained.
+      this.revoking.add(slot);
+      return;
+    }
+    this.free(slot);
+  }
+
+  private free(slot: number): void {
+    const s = this.slots[slot]!;
+    unindex(this.bySource, s.topic, s.partition, slot);
+    unindex(this.byTarget, s.targetTopic, s.partition, slot);
+    s.state = SlotState.Free;
+    s.inflight.clear();
+  }
+}
+
+function index(map: Map<string, number[]>, topic: string, partition: number, slot: number): void {
+  let arr = map.get(topic);
+  if (!arr) map.set(topic, (arr = []));
+  while (arr.length <= partition) arr.push(-1);
+  arr[partition] = slot;
+}
+
+function unindex(map: Map<string, number[]>, topic: string, partition: number, slot: number): void {
+  const arr = map.get(topic);
+  if (arr && arr[partition] === slot) arr[partition] = -1;
+}
+
+function lookup(map: Map<string, number[]>, topic: string, partition: number): number | undefined {
+  const v = map.get(topic)?.[partition];
+  return v === undefined || v < 0 ? undefined : v;
+}
