@@ -27,7 +27,7 @@ for (const line of markdown.split('\n')) {
   if (!scope || !line.includes('|') || line.startsWith('Property') || line.startsWith('---')) continue;
   const c = cells(line);
   if (c.length < 6) continue;
-  const [name, role, range, , , description] = c;
+  const [name, role, range, def, , description] = c;
   if (!/^[a-z][a-z0-9._]*$/i.test(name) || !['C', 'P', '*'].includes(role)) {
     throw new Error(`unexpected row in CONFIGURATION.md: ${line.slice(0, 80)}`);
   }
@@ -42,6 +42,8 @@ for (const line of markdown.split('\n')) {
   } else if ((type === 'enum value' || type === 'CSV flags') && range) {
     entry.values = range.split(',').map((v) => v.trim()).filter(Boolean);
   }
+  // Defaults of scalar settings make good examples in error messages ("linger.ms: 5").
+  if (def && ['integer', 'float', 'boolean', 'enum value'].includes(type)) entry.default = def;
   const alias = /^(?:\*\*DEPRECATED\*\* )?Alias for `([^`]+)`/.exec(description);
   if (alias) entry.aliasOf = alias[1];
   if (description.includes('**DEPRECATED**')) entry.deprecated = true;
@@ -80,6 +82,8 @@ export interface LibrdkafkaProperty {
   min?: number;
   max?: number;
   values?: readonly string[];
+  /** librdkafka's default, for scalar types. */
+  default?: string;
   aliasOf?: string;
   deprecated?: boolean;
   shareConsumerOnly?: boolean;

@@ -10,6 +10,7 @@ import type { Command } from './command.js';
 
 const commands: Record<string, () => Promise<{ command: Command }>> = {
   sandbox: () => import('./commands/sandbox.js'),
+  validate: () => import('./commands/validate.js'),
 };
 
 function help(): string {
@@ -19,6 +20,7 @@ function help(): string {
     'usage: strait <command> [options]   (strait <command> --help for its options)',
     '',
     'commands:',
+    '  validate --config <file>         check a configuration file; connects to nothing',
     '  sandbox up|down|status|restart   local Kafka clusters on loopback, from Maven Central jars',
   ].join('\n');
 }

@@ -13,7 +13,7 @@ export function parseDuration(value: unknown): number | undefined {
   else if (typeof value === 'string') {
     const text = value.trim();
     const m = DURATION.exec(text);
-    if (m) ms = Number(m[1]) * UNITS[m[2]!]!;
+    if (m) ms = Number(m[1]) * UNITS[m[2]];
     else if (/^\d+$/.test(text)) ms = Number(text);
   }
   // Rounding absorbs binary noise such as 1.1s = 1100.0000000000002 ms.

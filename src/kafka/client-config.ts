@@ -4,6 +4,7 @@
  * guarantees. Pure: no binding import, so it is unit-tested.
  */
 import type { ClusterConfig } from '../config/types.js';
+import { propertiesFor } from '../config/client-properties.js';
 
 export type RdConfig = Record<string, string | number | boolean>;
 
@@ -51,8 +52,7 @@ export const RELAY_CONSUMER_DEFAULTS: RdConfig = {
 export function producerConfig(cluster: ClusterConfig, clientId: string, extra: RdConfig = {}): RdConfig {
   return {
     ...RELAY_PRODUCER_DEFAULTS,
-    ...cluster.properties,
-    ...cluster.producer,
+    ...propertiesFor(cluster, 'producer'),
     ...extra,
     ...RELAY_PRODUCER_FIXED,
     'client.id': clientId,
@@ -62,8 +62,7 @@ export function producerConfig(cluster: ClusterConfig, clientId: string, extra: 
 export function consumerConfig(cluster: ClusterConfig, groupId: string, clientId: string, extra: RdConfig = {}): RdConfig {
   return {
     ...RELAY_CONSUMER_DEFAULTS,
-    ...cluster.properties,
-    ...cluster.consumer,
+    ...propertiesFor(cluster, 'consumer'),
     ...extra,
     ...RELAY_CONSUMER_FIXED,
     'group.id': groupId,
@@ -72,5 +71,5 @@ export function consumerConfig(cluster: ClusterConfig, groupId: string, clientId
 }
 
 export function adminConfig(cluster: ClusterConfig, clientId: string): RdConfig {
-  return { ...cluster.properties, ...cluster.admin, 'client.id': clientId };
+  return { ...propertiesFor(cluster, 'admin'), 'client.id': clientId };
 }

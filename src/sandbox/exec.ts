@@ -92,3 +92,17 @@ export function lastLines(text: string, n: number): string {
     .slice(-n)
     .join('\n');
 }
+
+/**
+ * The last `n` lines of a Java program's output that say what went wrong: stack frames
+ * (`\tat ...`, `... 12 more`) are dropped so the exception lines themselves fit in a message.
+ */
+export function javaErrorLines(text: string, n: number): string {
+  return lastLines(
+    text
+      .split(/\r?\n/)
+      .filter((l) => !/^\s+at |^\s+\.\.\. \d+ more/.test(l))
+      .join('\n'),
+    n,
+  );
+}

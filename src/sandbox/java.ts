@@ -18,7 +18,7 @@ const INSTALL_JAVA = 'install a Java 17+ runtime (Debian: apt-get install openjd
 export function parseJavaVersion(output: string): number | undefined {
   const m = /version "([^"]+)"/.exec(output);
   if (!m) return undefined;
-  const parts = m[1]!.split(/[.\-+_]/);
+  const parts = m[1].split(/[.\-+_]/);
   const first = Number(parts[0]);
   if (!Number.isInteger(first) || parts[0] === '') return undefined;
   if (first === 1 && parts.length > 1) {
@@ -73,7 +73,8 @@ export async function checkMaven(env: NodeJS.ProcessEnv = process.env): Promise<
     if (result.code !== 0) {
       throw new SandboxError(`"mvn -v" failed (exit ${result.code}): ${result.stderr.trim() || result.stdout.trim()}`);
     }
-    return result.stdout.split(/\r?\n/)[0]?.replace(/\x1b\[[0-9;]*m/g, '').trim() ?? 'mvn';
+    // -B (batch mode) also turns off Maven's colours, so the first line is plain text.
+    return result.stdout.split(/\r?\n/)[0]?.trim() ?? 'mvn';
   } catch (err) {
     if (isNotFound(err)) {
       throw new SandboxError(

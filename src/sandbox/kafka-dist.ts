@@ -16,7 +16,7 @@ import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/p
 import path from 'node:path';
 import { SandboxError } from '../util/errors.js';
 import { log } from '../util/log.js';
-import { exec, isNotFound, lastLines, type ExecResult } from './exec.js';
+import { exec, isNotFound, javaErrorLines, lastLines, type ExecResult } from './exec.js';
 import { checkJava, checkMaven } from './java.js';
 import { withLock } from './lock.js';
 import { cacheRoot, displayPath } from './paths.js';
@@ -32,6 +32,17 @@ const SLF4J_VERSION = '1.7.36';
 const LOG4J_VERSION = '2.25.3';
 // Pinned because Maven 3.8's default for this plugin (2.8) predates today's options.
 const DEPENDENCY_PLUGIN_VERSION = '3.8.1';
+/**
+ * connect-mirror-client 4.2.1 is not on Maven Central (its pom and jar answer 404, and its
+ * maven-metadata.xml lists 4.2.0 then 4.3.0), although connect-mirror 4.2.1 depends on it; so
+ * Maven cannot resolve MirrorMaker 4.2.1 as published. We take 4.2.0 of that one artifact. It
+ * holds only the classes MM2 shares with clients (replication policies, Checkpoint, Heartbeat,
+ * MirrorClientConfig); every method and field connect-mirror 4.2.1 calls in it exists in 4.2.0
+ * with the same signature (checked with javap), and 4.2.0 to 4.3.1 only added methods. Being a
+ * direct dependency, it wins over connect-mirror's transitive 4.2.1 (Maven: nearest wins).
+ * Drop this when Central has the 4.2.1 artifact.
+ */
+export const MIRROR_CLIENT_VERSION = '4.2.0';
 
 export interface MavenArtifact {
   groupId: string;
@@ -46,7 +57,7 @@ export const KAFKA_ARTIFACTS: readonly MavenArtifact[] = [
   { groupId: 'org.apache.kafka', artifactId: 'kafka-tools', version: KAFKA_VERSION },
   // MirrorMaker 2 (dedicated mode), the peer strait is measured against; brings connect-runtime.
   { groupId: 'org.apache.kafka', artifactId: 'connect-mirror', version: KAFKA_VERSION },
-  { groupId: 'org.apache.kafka', artifactId: 'connect-mirror-client', version: KAFKA_VERSION },
+  { groupId: 'org.apache.kafka', artifactId: 'connect-mirror-client', version: MIRROR_CLIENT_VERSION },
   { groupId: 'org.slf4j', artifactId: 'slf4j-api', version: SLF4J_VERSION },
   { groupId: 'org.apache.logging.log4j', artifactId: 'log4j-api', version: LOG4J_VERSION },
   { groupId: 'org.apache.logging.log4j', artifactId: 'log4j-core', version: LOG4J_VERSION },
@@ -170,7 +181,7 @@ export function parseMavenDownload(line: string): { url: string; bytes: number }
   const m = /^(?:\[INFO\] )?Downloaded from [^:]+: (\S+) \((\d+(?:\.\d+)?) (B|kB|KB|MB|GB)/.exec(line);
   if (!m) return undefined;
   const scale: Record<string, number> = { B: 1, kB: 1024, KB: 1024, MB: 1024 ** 2, GB: 1024 ** 3 };
-  return { url: m[1]!, bytes: Math.round(Number(m[2]) * scale[m[3]!]!) };
+  return { url: m[1], bytes: Math.round(Number(m[2]) * scale[m[3]]) };
 }
 
 async function listJars(dir: string): Promise<{ jars: number; bytes: number }> {
@@ -391,7 +402,7 @@ export async function runKafkaTool(mainClass: string, args: readonly string[], o
   const result = await exec(launch.command, launch.args, { env, timeoutMs, ...(options.onLine ? { onLine: options.onLine } : {}) });
   if (options.check && (result.code !== 0 || result.timedOut)) {
     const what = result.timedOut ? `did not finish within ${formatSeconds(timeoutMs)}` : `failed (exit ${result.code ?? result.signal})`;
-    throw new SandboxError(`${shortName(mainClass)} ${args.join(' ')} ${what}:\n${lastLines(`${result.stderr}\n${result.stdout}`, 15)}`);
+    throw new SandboxError(`${shortName(mainClass)} ${args.join(' ')} ${what}:\n${javaErrorLines(`${result.stdout}\n${result.stderr}`, 12)}`);
   }
   return result;
 }

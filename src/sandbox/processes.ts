@@ -2,30 +2,38 @@
  * Facts about other processes and ports, used to tell "our broker is running" from "a stale pid
  * file" or "someone else holds the port". Linux reads /proc; elsewhere `ps` answers.
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { readFile, open } from 'node:fs/promises';
 import net from 'node:net';
 import { exec } from './exec.js';
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-/** Signal 0 checks existence; EPERM means it exists but belongs to another user. Zombies count as gone. */
+/**
+ * Signal 0 checks existence; EPERM means it exists but belongs to another user. A finished
+ * zombie counts as gone: once every thread has exited it holds no ports or files, and its
+ * parent may never reap it (e.g. a container whose pid 1 is not an init).
+ */
 export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
-  return !isZombie(pid);
+  return !isFinishedZombie(pid);
 }
 
-function isZombie(pid: number): boolean {
+function isFinishedZombie(pid: number): boolean {
   if (process.platform !== 'linux') return false;
   try {
-    // Synchronous on purpose: a tiny procfs read, and isAlive stays usable in loops and exit handlers.
+    // Synchronous on purpose: tiny procfs reads, and isAlive stays usable in plain loops.
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // The state follows the parenthesised command name, which itself may contain spaces or ')'.
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'Z';
+    const close = stat.lastIndexOf(')');
+    if (stat.slice(close + 2, close + 3) !== 'Z') return false;
+    // A JVM's main thread can turn zombie while its other threads are still tearing down and
+    // still hold its sockets; only when they are gone (one task left) is the process finished.
+    return readdirSync(`/proc/${pid}/task`).length <= 1;
   } catch {
     return false;
   }

@@ -28,14 +28,14 @@ function escapeChar(ch: string, inKey: boolean): string {
 
 export function escapePropertyKey(key: string): string {
   let out = '';
-  for (let i = 0; i < key.length; i++) out += escapeChar(key[i]!, true);
+  for (let i = 0; i < key.length; i++) out += escapeChar(key[i], true);
   return out;
 }
 
 export function escapePropertyValue(value: string): string {
   let out = '';
   for (let i = 0; i < value.length; i++) {
-    const ch = value[i]!;
+    const ch = value[i];
     // Leading blanks would be eaten by the parser as separator whitespace.
     out += i === 0 && (ch === ' ' || ch === '\t') ? `\\${ch === ' ' ? ' ' : 't'}` : escapeChar(ch, false);
   }

@@ -133,6 +133,8 @@ export class Relay {
   private readonly byTarget = new Map<string, number[]>();
   private inFlight = 0;
   private stopping = false;
+  /** Counters since start, read by the stats timer (plain increments on the hot path). */
+  readonly counters = { recordsIn: 0, recordsAcked: 0, bytesAcked: 0, recordsFailed: 0, ringFull: 0 };
   private flushScheduled = false;
   private drainWaiters: (() => void)[] = [];
   /** Ring entries that did not fit yet, in order: [slot, count, src, tgt, ts, bytes]*. */
@@ -217,6 +219,7 @@ export class Relay {
       }
       const batch = await this.consumer.consume(batchSize);
       if (batch.length === 0) continue;
+      this.counters.recordsIn += batch.length;
       const now = this.clock();
       for (let i = 0; i < batch.length; i++) {
         const m = batch[i]!;
@@ -275,6 +278,7 @@ export class Relay {
     this.inFlight--;
     const src = s.inflight.poppedOffset;
     if (errorCode !== 0) {
+      this.counters.recordsFailed++;
       if (s.state !== SlotState.Failed) this.failSlot(slotIndex, src, errorCode, errorMessage ?? `delivery failed (librdkafka error ${errorCode})`);
     } else if (s.state !== SlotState.Failed) {
       const now = this.clock();
@@ -288,11 +292,13 @@ export class Relay {
         s.runCount = 1;
         s.runSource = src;
         s.runTarget = offset;
-        s.runTimestamp = 0;
+        s.runTimestamp = -1;
         s.runBytes = 0;
       }
       if (ts > s.runTimestamp) s.runTimestamp = ts;
       s.runBytes += s.inflight.poppedSize;
+      this.counters.recordsAcked++;
+      this.counters.bytesAcked += s.inflight.poppedSize;
     }
     if (!this.flushScheduled) {
       this.flushScheduled = true;
@@ -316,6 +322,7 @@ export class Relay {
     // Keep ring order per slot: once anything is pending, everything queues behind it.
     if (this.pending.length > 0 || !this.ring.tryWrite(slotIndex, runCount, runSource, runTarget, runTimestamp, runBytes)) {
       this.pending.push(slotIndex, runCount, runSource, runTarget, runTimestamp, runBytes);
+      this.counters.ringFull++;
       this.schedulePending();
     }
   }
@@ -365,18 +372,6 @@ export class Relay {
       this.free(slot);
     }
     this.events.slotsDrained(drained);
-  }
-
-  /** Releases a failed slot's bookkeeping once the coordinator has recorded the failure. */
-  release(slot: number): void {
-    const s = this.slots[slot];
-    if (!s || s.state !== SlotState.Failed) return;
-    if (s.inflight.length > 0) {
-      // Late reports still need the slot to pop against; revoke path frees it once drained.
-      this.revoking.add(slot);
-      return;
-    }
-    this.free(slot);
   }
 
   private free(slot: number): void {

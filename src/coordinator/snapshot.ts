@@ -1,0 +1,53 @@
+/**
+ * A point-in-time view of the engine, taken by the coordinator and rendered by the metrics
+ * endpoint, the periodic log summary and `strait status`. Plain data: no live objects.
+ */
+import type { LatencyQuantiles } from '../metrics/histogram.js';
+
+export interface PartitionSnapshot {
+  topic: string;
+  partition: number;
+  targetTopic: string;
+  /** Next source offset not yet acknowledged by the target (everything below is replicated). */
+  replicatedOffset: number;
+  /** Next offset committed to the flow's group on the source cluster. */
+  committedOffset: number;
+  /** Source high watermark as last seen by the worker; -1 if unknown. */
+  highWatermark: number;
+  /** Newest source timestamp among acknowledged records, ms; -1 if none yet. */
+  replicatedTimestamp: number;
+  /** Records and key+value bytes acknowledged since this process got the partition. */
+  records: number;
+  bytes: number;
+  /** Set when the partition stopped for good. */
+  error?: string;
+  worker: number;
+  /** Runs in the source->target offset map kept for this partition. */
+  offsetRuns: number;
+}
+
+export interface FlowSnapshot {
+  name: string;
+  source: string;
+  target: string;
+  mode: string;
+  /** Totals since start. */
+  records: number;
+  bytes: number;
+  recordsFailed: number;
+  partitions: PartitionSnapshot[];
+  /** Latency since start (accumulated HDR histograms), ms. */
+  replicationLatency: LatencyQuantiles;
+  relayLatency: LatencyQuantiles;
+  /** Latency over the last summary interval, ms. */
+  recentReplicationLatency: LatencyQuantiles;
+  commits: number;
+  commitErrors: number;
+  topics: number;
+}
+
+export interface EngineSnapshot {
+  takenAt: number;
+  startedAt: number;
+  flows: FlowSnapshot[];
+}

@@ -1,0 +1,163 @@
+/**
+ * The long-lived replication task a piscina worker thread runs for one flow.
+ *
+ * The coordinator starts one task per (flow, worker) with `pool.run(input, {transferList:[port]})`
+ * and the task lives until it is told to stop: it owns one source consumer and one idempotent
+ * target producer, relays records for the partitions pinned to it (src/worker/relay.ts), writes
+ * acknowledged progress into its SharedArrayBuffer ring, and talks to the coordinator through
+ * `port` with msgpackr-encoded messages (src/worker/protocol.ts).
+ *
+ * Shutdown order (stop message): stop polling, wait for outstanding acknowledgements up to the
+ * deadline, write the last runs, close the ring, answer `stopped`, then disconnect both clients.
+ * Disconnecting before the thread ends matters: the patched binding's async handles belong to
+ * this thread's event loop (native-notes/).
+ */
+import type { MessagePort } from 'node:worker_threads';
+import { threadId } from 'node:worker_threads';
+import { decode, encode } from '../util/codec.js';
+import { describeError, type KafkaError } from '../util/errors.js';
+import { ProgressRing } from '../ring/progress-ring.js';
+import { createLatencyHistogram, recordLatency, takeEncodedHistogram } from '../metrics/histogram.js';
+import { createSourceConsumer, createTargetProducer } from '../kafka/relay-clients.js';
+import type { RdConfig } from '../kafka/client-config.js';
+import { Relay, type SlotError } from './relay.js';
+import type { CoordinatorMessage, WorkerMessage } from './protocol.js';
+
+export interface RelayTaskInput {
+  workerId: number;
+  flow: string;
+  sourceCluster: string;
+  targetCluster: string;
+  consumerConfig: RdConfig;
+  producerConfig: RdConfig;
+  ring: SharedArrayBuffer;
+  port: MessagePort;
+  maxInFlight: number;
+  batchSize: number;
+  statsIntervalMs: number;
+}
+
+export interface RelayTaskResult {
+  workerId: number;
+  threadId: number;
+  recordsAcked: number;
+}
+
+export default async function relayTask(input: RelayTaskInput): Promise<RelayTaskResult> {
+  const { port, workerId } = input;
+  const post = (msg: WorkerMessage): void => {
+    const bytes = encode(msg);
+    port.postMessage(bytes, [bytes.buffer]);
+  };
+  const clientError = (err: KafkaError): void => {
+    post({ type: 'error', workerId, code: err.code, message: err.message, retriable: err.retriable });
+  };
+
+  const ring = ProgressRing.attach(input.ring).writer();
+  const replication = createLatencyHistogram('interval');
+  const relayTime = createLatencyHistogram('interval');
+
+  let consumer;
+  let producer;
+  try {
+    consumer = await createSourceConsumer(input.sourceCluster, input.consumerConfig, clientError);
+    producer = await createTargetProducer(input.targetCluster, input.producerConfig, clientError);
+  } catch (err) {
+    await consumer?.close();
+    post({ type: 'error', workerId, code: 'CONNECT', message: describeError(err), retriable: true });
+    ring.close();
+    post({ type: 'stopped', workerId });
+    port.close();
+    return { workerId, threadId, recordsAcked: 0 };
+  }
+
+  const relay = new Relay(
+    consumer,
+    producer,
+    ring,
+    { replication: (ms) => recordLatency(replication, ms), relay: (ms) => recordLatency(relayTime, ms) },
+    {
+      slotFailed: (e: SlotError) =>
+        post({ type: 'error', workerId, code: `KAFKA_${e.code}`, message: e.message, retriable: false, slot: e.slot, topic: e.topic, partition: e.partition, offset: BigInt(e.offset), kafkaCode: e.code }),
+      slotsDrained: (slots) => post({ type: 'revoked', workerId, slots }),
+    },
+    { maxInFlight: input.maxInFlight, batchSize: input.batchSize },
+  );
+
+  let last = { ...relay.counters };
+  let intervalStart = Date.now();
+  const statsTimer = setInterval(() => {
+    const now = Date.now();
+    const c = relay.counters;
+    post({
+      type: 'stats',
+      workerId,
+      startMs: intervalStart,
+      endMs: now,
+      counters: {
+        recordsIn: c.recordsIn - last.recordsIn,
+        recordsAcked: c.recordsAcked - last.recordsAcked,
+        bytesAcked: c.bytesAcked - last.bytesAcked,
+        recordsFailed: c.recordsFailed - last.recordsFailed,
+        ringFull: c.ringFull - last.ringFull,
+        inFlight: relay.recordsInFlight,
+        pausedSlots: 0,
+      },
+      histograms: { replication: takeEncodedHistogram(replication), relay: takeEncodedHistogram(relayTime) },
+      highWatermarks: relay.activeSlots().map((s) => [s.slot, relay.highWatermark(s.slot)]),
+    } as WorkerMessage);
+    last = { ...c };
+    intervalStart = now;
+  }, input.statsIntervalMs);
+
+  let stopDeadline = 0;
+  let stopRequested!: () => void;
+  const stopped = new Promise<void>((resolve) => (stopRequested = resolve));
+
+  port.on('message', (bytes: Uint8Array) => {
+    const msg = decode(bytes) as CoordinatorMessage;
+    switch (msg.type) {
+      case 'assign':
+        for (const p of msg.partitions) relay.assign(p.slot, p.topic, p.partition, p.targetTopic, Number(p.offset));
+        break;
+      case 'revoke':
+        relay.revoke(msg.slots);
+        break;
+      case 'pause':
+      case 'resume':
+        break; // backpressure is the relay's own business; kept for protocol completeness
+      case 'stop':
+        stopDeadline = msg.deadlineMs;
+        relay.stop();
+        stopRequested();
+        break;
+    }
+  });
+
+  const loop = relay.run().catch((err: unknown) => {
+    post({ type: 'error', workerId, code: 'RELAY', message: `replication loop failed: ${describeError(err)}`, retriable: true });
+    stopRequested();
+  });
+  await stopped;
+  await loop;
+  clearInterval(statsTimer);
+  // Wait for acknowledgements of what is in flight, so the final progress covers them.
+  const remaining = Math.max(0, stopDeadline - Date.now() - 500);
+  await producer.flush(remaining).catch(() => undefined);
+  await waitFor(() => relay.flushRuns(), Math.max(0, stopDeadline - Date.now() - 200));
+  ring.close();
+  post({ type: 'stopped', workerId });
+  await consumer.close();
+  await producer.close();
+  port.close();
+  return { workerId, threadId, recordsAcked: relay.counters.recordsAcked };
+}
+
+async function waitFor(done: () => boolean, timeoutMs: number): Promise<boolean> {
+  const until = Date.now() + timeoutMs;
+  while (!done()) {
+    if (Date.now() >= until) return false;
+    await new Promise((r) => setTimeout(r, 2));
+  }
+  return true;
+}
