@@ -10,7 +10,8 @@
  *
  * Rows marked "(comparison)" are the alternatives that were measured and not chosen: plain msgpack
  * maps instead of shared record structures, hdr-histogram-js's deflate+base64 encoding instead of
- * the sparse form, and the WebAssembly histogram instead of the pure-JS one.
+ * the sparse form, its own recordValue() instead of our bucket-index shortcut, and the WebAssembly
+ * histogram instead of the pure-JS one. The record loops include reading the next sample value.
  */
 import { pathToFileURL } from 'node:url';
 import hdr from 'hdr-histogram-js';
@@ -119,6 +120,7 @@ export async function runMicroBenchmarks(options: MicroOptions = {}): Promise<Mi
     endMs: 1_767_225_601_000,
     counters: { recordsIn: 1_000_000, recordsAcked: 999_000, bytesAcked: 512_000_000, recordsFailed: 0, ringFull: 2, inFlight: 1000, pausedSlots: 0 },
     histograms: { replication: encodeHistogram(interval), relay: encodeHistogram(interval) },
+    highWatermarks: Array.from({ length: 16 }, (_, slot): [number, number] => [slot, 1_000_000 + slot]),
   };
   const encodedStats = encode(stats);
   add('msgpackr encode stats (shared structures)', 1, () => {
@@ -144,6 +146,13 @@ export async function runMicroBenchmarks(options: MicroOptions = {}): Promise<Mi
   add(`histogram record x${BATCH} (pure JS)`, BATCH, () => {
     for (let i = 0; i < BATCH; i++) {
       recordLatency(h, values[vi]);
+      vi = (vi + 1) % values.length;
+    }
+  });
+  const viaLibrary = createLatencyHistogram();
+  add(`histogram record x${BATCH} (library recordValue, comparison)`, BATCH, () => {
+    for (let i = 0; i < BATCH; i++) {
+      viaLibrary.recordValue(Math.round(values[vi]));
       vi = (vi + 1) % values.length;
     }
   });
@@ -181,7 +190,7 @@ export async function runMicroBenchmarks(options: MicroOptions = {}): Promise<Mi
   }, base64.length);
   const acc2 = createLatencyHistogram('accumulator');
   add('histogram decode+merge (deflate+base64, comparison)', 1, () => {
-    const decoded = hdr.decodeFromCompressedBase64(base64, 32, false);
+    const decoded = hdr.decodeFromCompressedBase64(base64, 32, false) as LatencyHistogram;
     acc2.add(decoded);
     sink += decoded.totalCount;
   });

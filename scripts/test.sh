@@ -19,9 +19,9 @@ node --test --test-reporter=spec $(find dist/test/unit -name '*.test.js' | sort)
 
 echo "== sandbox clusters" >&2
 export STRAIT_SANDBOX_DIR="${STRAIT_SANDBOX_DIR:-$PWD/.strait/test-sandbox}"
-stop_sandbox() { node dist/src/cli/main.js sandbox down >&2 || true; }
+stop_sandbox() { node bin/strait.cjs sandbox down >&2 || true; }
 trap stop_sandbox EXIT
-node dist/src/cli/main.js sandbox up
+node bin/strait.cjs sandbox up
 export STRAIT_TEST_SOURCE_BOOTSTRAP=127.0.0.1:${STRAIT_SANDBOX_SOURCE_PORT:-19092}
 export STRAIT_TEST_TARGET_BOOTSTRAP=127.0.0.1:${STRAIT_SANDBOX_TARGET_PORT:-19094}
 

@@ -30,7 +30,7 @@ export function parseArgs(argv: readonly string[], specs: FlagSpecs): ParsedArgs
   const flags = new Map<string, string[]>();
   const positionals: string[] = [];
   for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
+    const arg = argv[i];
     if (!arg.startsWith('--')) {
       positionals.push(arg);
       continue;

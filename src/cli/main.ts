@@ -11,6 +11,8 @@ import type { Command } from './command.js';
 const commands: Record<string, () => Promise<{ command: Command }>> = {
   sandbox: () => import('./commands/sandbox.js'),
   validate: () => import('./commands/validate.js'),
+  run: () => import('./commands/run.js'),
+  status: () => import('./commands/status.js'),
 };
 
 function help(): string {
@@ -20,6 +22,8 @@ function help(): string {
     'usage: strait <command> [options]   (strait <command> --help for its options)',
     '',
     'commands:',
+    '  run --config <file>              replicate the configured flows until stopped',
+    '  status [--url <address>]         what a running strait is doing (from its metrics endpoint)',
     '  validate --config <file>         check a configuration file; connects to nothing',
     '  sandbox up|down|status|restart   local Kafka clusters on loopback, from Maven Central jars',
   ].join('\n');

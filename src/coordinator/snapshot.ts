@@ -41,6 +41,11 @@ export interface FlowSnapshot {
   relayLatency: LatencyQuantiles;
   /** Latency over the last summary interval, ms. */
   recentReplicationLatency: LatencyQuantiles;
+  /**
+   * Relay latency over the same recent interval, ms. Optional: when absent, the Prometheus
+   * summary strait_relay_latency_ms reports the since-start quantiles instead.
+   */
+  recentRelayLatency?: LatencyQuantiles;
   commits: number;
   commitErrors: number;
   topics: number;

@@ -26,7 +26,7 @@ export class KafkaAdmin {
     readonly cluster: string,
     config: RdConfig,
   ) {
-    this.client = rdkafka.AdminClient.create(config as never);
+    this.client = rdkafka.AdminClient.create(config);
   }
 
   private fail(err: RdError, what: string, topic?: string, partition?: number): KafkaError {

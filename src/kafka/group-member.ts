@@ -126,16 +126,15 @@ class BindingGroupMember implements GroupMember {
 }
 
 export async function joinGroup(cluster: string, config: RdConfig, groupId: string, handlers: GroupHandlers): Promise<GroupMember> {
-  // Created first so the rebalance callback below can reach the consumer through `member`.
-  let member: BindingGroupMember | undefined;
-  let consumer: RdConsumer | undefined;
+  // The callbacks below are created before the consumer and member they refer to.
+  const ref: { consumer?: RdConsumer; member?: BindingGroupMember } = {};
   const conf: Record<string, unknown> = {
     ...GROUP_MEMBER_DEFAULTS,
     ...config,
     ...GROUP_MEMBER_FIXED,
     'group.id': groupId,
     rebalance_cb: (err: RdError | undefined, assignment: TopicPartition[]) => {
-      const c = consumer!;
+      const c = ref.consumer!;
       const parts = assignment.map((a) => ({ topic: a.topic, partition: a.partition }));
       try {
         if (err?.code === ASSIGN) {
@@ -159,16 +158,17 @@ export async function joinGroup(cluster: string, config: RdConfig, groupId: stri
         if (c.isConnected()) handlers.error(new KafkaError('REBALANCE', `rebalance handling failed: ${String(e)}`, { cluster }, true));
       }
     },
-    offset_commit_cb: (err: RdError | null | undefined) => member?.onCommitted(err),
+    offset_commit_cb: (err: RdError | null | undefined) => ref.member?.onCommitted(err),
   };
-  consumer = new rdkafka.KafkaConsumer(conf as never, {});
+  const consumer = new rdkafka.KafkaConsumer(conf, {});
+  ref.consumer = consumer;
   consumer.on('event.error', (err: RdError) => handlers.error(new KafkaError(`KAFKA_${err.code}`, `group member: ${err.message}`, { cluster }, err.isRetriable === true || err.isFatal !== true, { cause: err })));
   await new Promise<void>((resolve, reject) =>
-    consumer!.connect({ timeout: 30_000 }, (err: RdError | null) =>
+    consumer.connect({ timeout: 30_000 }, (err: RdError | null) =>
       err ? reject(new KafkaError(`KAFKA_${err.code}`, `the group member could not connect: ${err.message}`, { cluster }, true, { cause: err })) : resolve(),
     ),
   );
   consumer.setDefaultConsumeTimeout(500);
-  member = new BindingGroupMember(consumer, cluster, groupId);
-  return member;
+  ref.member = new BindingGroupMember(consumer, cluster, groupId);
+  return ref.member;
 }

@@ -23,7 +23,10 @@ function toKafkaError(err: RdError, cluster: string, what: string): KafkaError {
 }
 
 class BindingSourceConsumer implements SourceConsumer {
-  constructor(private readonly consumer: RdConsumer) {}
+  constructor(
+    private readonly consumer: RdConsumer,
+    private readonly cluster: string,
+  ) {}
 
   assign(parts: PartitionStart[]): void {
     extras(this.consumer).incrementalAssign(parts.map((p) => ({ topic: p.topic, partition: p.partition, offset: p.offset })));
@@ -36,8 +39,8 @@ class BindingSourceConsumer implements SourceConsumer {
   consume(max: number): Promise<SourceRecord[]> {
     return new Promise((resolve, reject) => {
       this.consumer.consume(max, (err, messages) => {
-        if (err) reject(err);
-        else resolve(messages as unknown as SourceRecord[]);
+        if (err) reject(new KafkaError(`KAFKA_${err.code}`, `consuming failed: ${err.message}`, { cluster: this.cluster }, true, { cause: err }));
+        else resolve(messages);
       });
     });
   }
@@ -56,20 +59,23 @@ class BindingSourceConsumer implements SourceConsumer {
 }
 
 export async function createSourceConsumer(cluster: string, config: RdConfig, onError: ClientErrorHandler, pollTimeoutMs = 100): Promise<SourceConsumer> {
-  const consumer = new rdkafka.KafkaConsumer(config as never, {});
+  const consumer = new rdkafka.KafkaConsumer(config, {});
   consumer.on('event.error', (err: RdError) => onError(toKafkaError(err, cluster, 'source consumer')));
   await connect(consumer, cluster, 'the source consumer');
   consumer.setDefaultConsumeTimeout(pollTimeoutMs);
   // Return what is queued once the first record arrived instead of waiting for `max` records
   // (private in the binding's typings).
   extras(consumer).setDefaultIsTimeoutOnlyForFirstMessage(true);
-  return new BindingSourceConsumer(consumer);
+  return new BindingSourceConsumer(consumer, cluster);
 }
 
 class BindingTargetProducer implements TargetProducer {
   private handler: DeliveryHandler = () => undefined;
 
-  constructor(private readonly producer: RdProducer) {
+  constructor(
+    private readonly producer: RdProducer,
+    private readonly cluster: string,
+  ) {
     producer.on('delivery-report', (err: RdError | null, report: RdDeliveryReport) => {
       if (err) this.handler(err.code, err.message, report.topic, report.partition, report.offset);
       else this.handler(0, undefined, report.topic, report.partition, report.offset);
@@ -91,7 +97,9 @@ class BindingTargetProducer implements TargetProducer {
   }
 
   flush(timeoutMs: number): Promise<void> {
-    return new Promise((resolve, reject) => this.producer.flush(timeoutMs, (err) => (err ? reject(err) : resolve())));
+    return new Promise((resolve, reject) =>
+      this.producer.flush(timeoutMs, (err) => (err ? reject(new KafkaError(`KAFKA_${err.code}`, `flush failed: ${err.message}`, { cluster: this.cluster }, true, { cause: err })) : resolve())),
+    );
   }
 
   close(): Promise<void> {
@@ -100,11 +108,11 @@ class BindingTargetProducer implements TargetProducer {
 }
 
 export async function createTargetProducer(cluster: string, config: RdConfig, onError: ClientErrorHandler): Promise<TargetProducer> {
-  const producer = new rdkafka.Producer({ ...config, dr_cb: true } as never);
+  const producer = new rdkafka.Producer({ ...config, dr_cb: true });
   producer.on('event.error', (err: RdError) => onError(toKafkaError(err, cluster, 'target producer')));
   await connect(producer, cluster, 'the target producer');
   // Delivery reports are polled by librdkafka's background thread and handed to this thread's
   // event loop, instead of a JS timer calling poll().
   producer.setPollInBackground(true);
-  return new BindingTargetProducer(producer);
+  return new BindingTargetProducer(producer, cluster);
 }

@@ -9,8 +9,8 @@
  *
  * Why a ring rather than postMessage: postMessage allocates and structured-clones every message
  * and wakes the receiving event loop for each one. Delivery reports arrive in bursts of thousands;
- * here a report costs six plain stores and one atomic store, and the coordinator takes a whole
- * batch with one atomic load and one atomic store, with no per-entry object.
+ * here a report costs six plain stores, one atomic store and one atomic load, and the coordinator
+ * takes a whole batch with one atomic load and one atomic store, with no per-entry object.
  *
  * Everything about the memory layout lives in this file: the header slots, their byte offsets,
  * which thread writes each one, the sentinels, and the entry format. Nothing else should index
@@ -35,13 +35,17 @@
  *    64    16  HEAD             writer only                entries published so far, mod 2^32
  *    68    17  CLOSED           writer only                OPEN = 0 | CLOSED = 1 (final)
  *    72    18  DATA_SIGNAL      writer only                doorbell: +1 to wake a sleeping reader
- *    76    19  WRITER_WAITING   writer arms, reader clears NOT_WAITING = 0 | WAITING = 1
+ *    76    19  WRITER_WAITING   writer: 1 before sleeping, NOT_WAITING = 0 | WAITING = 1
+ *                               0 after; reader: 0 when
+ *                               it wakes the writer
  *    80..127   (reserved, zero)
  *  cache line 2: reader side
  *   128    32  TAIL             reader only                entries consumed so far, mod 2^32
- *   132    33  READER_WAITING   reader arms, writer clears NOT_WAITING = 0 | WAITING = 1
+ *   132    33  READER_WAITING   reader: 1 before sleeping, NOT_WAITING = 0 | WAITING = 1
+ *                               0 after; writer: 0 when
+ *                               it wakes the reader
  *   136..191   (reserved, zero)
- *  entries (from HEADER_BYTES = 192; entry k lives at 192 + (seq & (capacity-1)) * 40)
+ *  entries (from HEADER_BYTES = 192; the entry of sequence n is at 192 + (n & (capacity-1)) * 40)
  *   +0  u32 slot            worker's partition slot index (any u32)
  *   +4  u32 count           records in the run, 1..2^32-1 (0 is never written)
  *   +8  f64 sourceOffset    source offset of the first record of the run
@@ -130,7 +134,10 @@ import { StraitError } from '../util/errors.js';
 // Layout constants. Header slot constants are Int32Array indexes; byte offset = index * 4.
 // ---------------------------------------------------------------------------------------------
 
-/** "STPR" as a little-endian-agnostic number; attach() refuses buffers that do not start with it. */
+/**
+ * The ASCII codes of "STPR" read as one number. Written and compared through the same Int32Array,
+ * so byte order does not matter. attach() refuses buffers that do not start with it.
+ */
 export const RING_MAGIC = 0x53545052;
 /** Bumped whenever the layout below changes. */
 export const LAYOUT_VERSION = 1;

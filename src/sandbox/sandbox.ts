@@ -156,10 +156,12 @@ export class Sandbox {
         }
       }
       let dist: KafkaDist | undefined;
+      let startAt = Date.now();
       if (toStart.length > 0) {
         dist = await ensureKafkaDist({ progress: this.progress, ...(this.options.env ? { env: this.options.env } : {}) });
         await mkdir(this.dir, { recursive: true });
         await writeState(this.stateFile, this.currentState());
+        startAt = Date.now();
         this.progress.info(`starting ${toStart.map((n) => `${n} (${this.bootstrapServers(n)})`).join(' and ')}…`);
       }
       const results = await Promise.allSettled(
@@ -179,7 +181,7 @@ export class Sandbox {
         if (failures.length === 1) throw failures[0];
         throw new SandboxError(failures.map((e) => e.message).join('\n'));
       }
-      if (toStart.length > 0) this.progress.info(`started ${toStart.join(' and ')} in ${formatSeconds(Date.now() - started)}`);
+      if (toStart.length > 0) this.progress.info(`started ${toStart.join(' and ')} in ${formatSeconds(Date.now() - startAt)}`);
       return {
         clusters: results.map((r) => (r as PromiseFulfilledResult<ClusterStatus>).value),
         started: toStart,

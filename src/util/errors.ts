@@ -53,7 +53,7 @@ function describeValue(v: unknown): string {
   if (v === null) return 'null';
   if (Array.isArray(v)) return `a list of ${v.length}`;
   if (typeof v === 'object') return 'a mapping';
-  return String(v);
+  return typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint' ? String(v) : typeof v;
 }
 
 export interface KafkaErrorContext {

@@ -43,7 +43,7 @@ export class InFlightQueue {
 
   /** Source offset of the oldest record, or -1 when empty. */
   peekOffset(): number {
-    return this.count === 0 ? -1 : this.offsets[this.head]!;
+    return this.count === 0 ? -1 : this.offsets[this.head];
   }
 
   /**

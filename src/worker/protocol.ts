@@ -10,12 +10,14 @@
  *   worker's ring and then holds every acknowledgement of the revoked partitions.
  * - `stopped` likewise comes after the worker closed its ring.
  *
- * Offsets are `bigint` in these messages. They are int64 in Kafka and an assignment may carry a
+ * Offsets that position a consumer or name a record (assign, error) are `bigint`. They are int64
+ * in Kafka and an assignment may carry a
  * logical offset (OFFSET_BEGINNING, OFFSET_END) as a negative number; bigint is exact over the
  * whole range, msgpackr encodes it as a native 8-byte int64 (no string to parse), and a type of
  * its own keeps it from being mixed by accident with the `number` offsets of the hot path. These
  * messages are rare, so the BigInt allocation does not matter; the worker converts to `number`
- * once (checked: Number.isSafeInteger) when it installs an assignment.
+ * once (checked: Number.isSafeInteger) when it installs an assignment. The high watermarks in
+ * `stats` are gauges for lag metrics and travel as numbers, like the other counters.
  *
  * Times are milliseconds on the Date.now() clock, which all threads share (performance.now()
  * has a different origin in each worker thread).
@@ -101,6 +103,11 @@ export interface StatsMessage {
   endMs: number;
   counters: WorkerCounters;
   histograms: WorkerHistograms;
+  /**
+   * Source high watermark of each active slot at the end of the interval, as [slot, offset]
+   * pairs (-1 when not known yet); the coordinator derives lag from it.
+   */
+  highWatermarks?: [slot: number, highWatermark: number][];
 }
 
 /** These slots are drained: all their runs are in the ring, nothing of them is in flight. */
@@ -158,7 +165,7 @@ export const THREAD_MESSAGE_TYPES: readonly ThreadMessageType[] = [
  * with its keys inline; listing it only makes it smaller and faster.
  */
 export const MESSAGE_STRUCTURES: readonly (readonly string[])[] = [
-  ['type', 'workerId', 'startMs', 'endMs', 'counters', 'histograms'],
+  ['type', 'workerId', 'startMs', 'endMs', 'counters', 'histograms', 'highWatermarks'],
   ['recordsIn', 'recordsAcked', 'bytesAcked', 'recordsFailed', 'ringFull', 'inFlight', 'pausedSlots'],
   ['replication', 'relay'],
   ['type', 'partitions'],

@@ -164,7 +164,7 @@ export class Relay {
   /** Starts relaying a source partition at `offset` into `targetTopic` (same partition). */
   assign(slot: number, topic: string, partition: number, targetTopic: string, offset: number): void {
     while (this.slots.length <= slot) this.slots.push(new Slot());
-    const s = this.slots[slot]!;
+    const s = this.slots[slot];
     if (s.state !== SlotState.Free) throw new Error(`slot ${slot} is already in use by ${s.topic}-${s.partition}`);
     s.state = SlotState.Active;
     s.topic = topic;
@@ -222,10 +222,10 @@ export class Relay {
       this.counters.recordsIn += batch.length;
       const now = this.clock();
       for (let i = 0; i < batch.length; i++) {
-        const m = batch[i]!;
+        const m = batch[i];
         const slotIndex = lookup(this.bySource, m.topic, m.partition);
         if (slotIndex === undefined) continue; // partition no longer ours (pre-fetched before a revoke)
-        const s = this.slots[slotIndex]!;
+        const s = this.slots[slotIndex];
         // Records of a revoked or failed slot are left for the next owner: progress never covers them.
         if (s.state !== SlotState.Active) continue;
         // The consumer may hand out a record below our position after an unassign/assign race; skip it.
@@ -273,7 +273,7 @@ export class Relay {
   private readonly onDelivery: DeliveryHandler = (errorCode, errorMessage, topic, partition, offset) => {
     const slotIndex = lookup(this.byTarget, topic, partition);
     if (slotIndex === undefined) return; // cannot happen: a slot is freed only once drained
-    const s = this.slots[slotIndex]!;
+    const s = this.slots[slotIndex];
     if (!s.inflight.pop()) return;
     this.inFlight--;
     const src = s.inflight.poppedOffset;
@@ -315,7 +315,7 @@ export class Relay {
   };
 
   private closeRun(slotIndex: number): void {
-    const s = this.slots[slotIndex]!;
+    const s = this.slots[slotIndex];
     if (s.runCount === 0) return;
     const { runCount, runSource, runTarget, runTimestamp, runBytes } = s;
     s.runCount = 0;
@@ -330,7 +330,7 @@ export class Relay {
   private flushPending(): boolean {
     let i = 0;
     const p = this.pending;
-    while (i < p.length && this.ring.tryWrite(p[i]!, p[i + 1]!, p[i + 2]!, p[i + 3]!, p[i + 4]!, p[i + 5]!)) i += 6;
+    while (i < p.length && this.ring.tryWrite(p[i], p[i + 1], p[i + 2], p[i + 3], p[i + 4], p[i + 5])) i += 6;
     if (i > 0) p.splice(0, i);
     if (p.length > 0) this.schedulePending();
     return p.length === 0;
@@ -347,7 +347,7 @@ export class Relay {
   }
 
   private failSlot(slotIndex: number, offset: number, code: number, message: string): void {
-    const s = this.slots[slotIndex]!;
+    const s = this.slots[slotIndex];
     this.closeRun(slotIndex);
     const wasActive = s.state === SlotState.Active;
     s.state = SlotState.Failed;
@@ -359,7 +359,7 @@ export class Relay {
     if (this.revoking.size === 0) return;
     const drained: number[] = [];
     for (const slot of this.revoking) {
-      const s = this.slots[slot]!;
+      const s = this.slots[slot];
       if (s.inflight.length > 0) continue;
       this.closeRun(slot);
       drained.push(slot);
@@ -375,7 +375,7 @@ export class Relay {
   }
 
   private free(slot: number): void {
-    const s = this.slots[slot]!;
+    const s = this.slots[slot];
     unindex(this.bySource, s.topic, s.partition, slot);
     unindex(this.byTarget, s.targetTopic, s.partition, slot);
     s.state = SlotState.Free;

@@ -105,7 +105,7 @@ export default async function relayTask(input: RelayTaskInput): Promise<RelayTas
       },
       histograms: { replication: takeEncodedHistogram(replication), relay: takeEncodedHistogram(relayTime) },
       highWatermarks: relay.activeSlots().map((s) => [s.slot, relay.highWatermark(s.slot)]),
-    } as WorkerMessage);
+    });
     last = { ...c };
     intervalStart = now;
   }, input.statsIntervalMs);
@@ -144,6 +144,9 @@ export default async function relayTask(input: RelayTaskInput): Promise<RelayTas
   // Wait for acknowledgements of what is in flight, so the final progress covers them.
   const remaining = Math.max(0, stopDeadline - Date.now() - 500);
   await producer.flush(remaining).catch(() => undefined);
+  // flush() returns once librdkafka's queue is empty; the delivery reports reach this thread a
+  // little later, and only they turn into progress.
+  await waitFor(() => relay.recordsInFlight === 0, Math.max(0, stopDeadline - Date.now() - 300));
   await waitFor(() => relay.flushRuns(), Math.max(0, stopDeadline - Date.now() - 200));
   ring.close();
   post({ type: 'stopped', workerId });

@@ -38,14 +38,14 @@ const producer = new rdkafka.Producer({
   'linger.ms': 5,
   'queue.buffering.max.messages': 200_000,
   dr_cb: true,
-} as never);
+});
 const consumer = new rdkafka.KafkaConsumer(
   {
     'bootstrap.servers': data.source,
     'group.id': `soak-${data.srcTopic}`,
     'enable.auto.commit': false,
     'enable.partition.eof': false,
-  } as never,
+  },
   { 'auto.offset.reset': 'earliest' } as never,
 );
 
@@ -93,6 +93,9 @@ async function finish(): Promise<void> {
   // Ordered shutdown: wait for every outstanding delivery report, then disconnect both clients,
   // so no uv handle of the binding is left open when the thread ends.
   await new Promise<void>((resolve) => producer.flush(60_000, () => resolve()));
+  // flush() returns when librdkafka's queue is empty; the reports reach this thread's loop a
+  // little later (the binding dispatches them in batches). Give them up to 10 s.
+  for (let i = 0; i < 1000 && result.delivered + result.deliveryErrors < result.produced; i++) await new Promise((r) => setTimeout(r, 10));
   await new Promise<void>((resolve) => consumer.disconnect(() => resolve()));
   await new Promise<void>((resolve) => producer.disconnect(() => resolve()));
   port.postMessage({ type: 'done', result });

@@ -38,7 +38,7 @@ function rssMb(): number {
 async function produceSource(bootstrap: string, topic: string): Promise<number> {
   let delivered = 0;
   let failed = 0;
-  const producer = new rdkafka.Producer({ 'bootstrap.servers': bootstrap, 'enable.idempotence': true, 'linger.ms': 10, 'queue.buffering.max.messages': 500_000, dr_cb: true } as never);
+  const producer = new rdkafka.Producer({ 'bootstrap.servers': bootstrap, 'enable.idempotence': true, 'linger.ms': 10, 'queue.buffering.max.messages': 500_000, dr_cb: true });
   producer.on('delivery-report', (err: RdError | null) => (err ? failed++ : delivered++));
   producer.setPollInterval(5);
   await new Promise<void>((resolve, reject) => producer.connect({}, (err) => (err ? reject(new Error(err.message)) : resolve())));
@@ -49,6 +49,8 @@ async function produceSource(bootstrap: string, topic: string): Promise<number> 
     producer.produce(topic, i % PARTITIONS, value, Buffer.from(`k${i}`), Date.now(), undefined, headers);
   }
   await new Promise<void>((resolve) => producer.flush(120_000, () => resolve()));
+  // flush() returns when librdkafka's queue is empty; the reports themselves reach JS a little later.
+  for (let i = 0; i < 1000 && delivered + failed < RECORDS; i++) await new Promise((r) => setTimeout(r, 10));
   await new Promise<void>((resolve) => producer.disconnect(() => resolve()));
   assert.equal(failed, 0, 'no delivery report with an error while loading the source');
   return delivered;

@@ -35,6 +35,11 @@ function samples(): ThreadMessage[] {
       endMs: 1_767_225_601_000,
       counters: { recordsIn: 1_000_000, recordsAcked: 999_000, bytesAcked: 2 ** 40 + 3, recordsFailed: 0, ringFull: 2, inFlight: 1000, pausedSlots: 0 },
       histograms: { replication: Uint8Array.of(1, 1, 128, 221, 219, 1, 3, 0, 0, 0), relay: new Uint8Array(300).fill(7) },
+      highWatermarks: [
+        [0, 1_234_567],
+        [2, -1],
+        [5, 2 ** 40],
+      ],
     },
     { type: 'revoked', workerId: 3, slots: [0, 2] },
     { type: 'error', workerId: 1, code: 'ERR_TOPIC_AUTHORIZATION_FAILED', message: 'not authorized to write "src.orders"', retriable: false },

@@ -1,10 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import hdr from 'hdr-histogram-js';
 import {
+  FAST_RECORD_PATH,
   LATENCY_HIGHEST_MS,
   createLatencyHistogram,
   decodeHistogram,
   encodeHistogram,
+  latencyBucketIndex,
   latencyQuantiles,
   mergeEncodedHistogram,
   recordLatencies,
@@ -138,5 +141,49 @@ void describe('latency histogram: encode, decode, merge', () => {
     assert.throws(() => mergeEncodedHistogram(acc, badTotal), /total count 298, pairs add up to 299/);
     assert.throws(() => mergeEncodedHistogram(acc, Uint8Array.of(...good, 0)), /trailing/);
     assert.equal(acc.totalCount, 0);
+  });
+});
+
+void describe('latency histogram: recording shortcut', () => {
+  void it('is enabled for the installed hdr-histogram-js', () => {
+    assert.equal(FAST_RECORD_PATH, true);
+  });
+
+  void it('computes the same bucket index as the library for every value in range', () => {
+    const h = createLatencyHistogram();
+    for (let v = 0; v <= LATENCY_HIGHEST_MS; v++) {
+      if (latencyBucketIndex(v) !== h.countsArrayIndex(v)) assert.fail(`value ${v}: ${latencyBucketIndex(v)} vs ${h.countsArrayIndex(v)}`);
+    }
+    assert.ok(latencyBucketIndex(LATENCY_HIGHEST_MS) < h.countsArrayLength);
+  });
+
+  void it('leaves the histogram exactly as recordValue would', () => {
+    const fast = createLatencyHistogram();
+    const slow = createLatencyHistogram();
+    let a = 99;
+    for (let i = 0; i < 50_000; i++) {
+      a = (Math.imul(a, 1103515245) + 12345) >>> 0;
+      const v = i % 3 === 0 ? a % 3000 : a % (LATENCY_HIGHEST_MS + 1);
+      recordLatency(fast, v);
+      slow.recordValue(v);
+    }
+    recordLatencies(fast, 17, 5);
+    slow.recordValueWithCount(17, 5);
+    assert.equal(fast.totalCount, slow.totalCount);
+    assert.equal(fast.maxValue, slow.maxValue);
+    assert.equal(fast.minNonZeroValue, slow.minNonZeroValue);
+    for (let i = 0; i < slow.countsArrayLength; i++) assert.equal(fast.getCountAtIndex(i), slow.getCountAtIndex(i));
+    assert.equal(fast.mean, slow.mean);
+  });
+
+  void it('falls back to the library for histograms with other settings', () => {
+    const other = new hdr.Int32Histogram(1, 100_000_000, 2);
+    const reference = new hdr.Int32Histogram(1, 100_000_000, 2);
+    for (const v of [0, 5, 999, 5000, 70_000, 3_000_000]) {
+      recordLatency(other, v);
+      reference.recordValue(v);
+    }
+    for (let i = 0; i < reference.countsArrayLength; i++) assert.equal(other.getCountAtIndex(i), reference.getCountAtIndex(i));
+    assert.equal(other.maxValue, reference.maxValue);
   });
 });

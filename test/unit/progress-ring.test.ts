@@ -153,8 +153,23 @@ if (!isMainThread) {
       assert.equal(HEADER_BYTES, 192);
       assert.equal(ENTRY_BYTES, 40);
       assert.equal(HEADER_BYTES % 8, 0, 'entries must start 8-byte aligned for Float64');
-      assert.equal(Header.HEAD * 4, 64);
-      assert.equal(Header.TAIL * 4, 128);
+      // Byte offsets exactly as drawn in the diagram at the top of the module.
+      const bytes = Object.fromEntries(Object.entries(Header).map(([k, i]) => [k, i * 4]));
+      assert.deepEqual(bytes, {
+        MAGIC: 0,
+        VERSION: 4,
+        CAPACITY: 8,
+        ENTRY_SIZE: 12,
+        WRITER_CLAIM: 16,
+        READER_CLAIM: 20,
+        HEAD: 64,
+        CLOSED: 68,
+        DATA_SIGNAL: 72,
+        WRITER_WAITING: 76,
+        TAIL: 128,
+        READER_WAITING: 132,
+      });
+      assert.deepEqual({ ...EntryField }, { SLOT: 0, COUNT: 4, SOURCE_OFFSET: 8, TARGET_OFFSET: 16, LAST_TIMESTAMP: 24, BYTES: 32 });
       // Writer-owned and reader-owned counters on different cache lines.
       assert.notEqual(Math.floor(Header.HEAD / 16), Math.floor(Header.TAIL / 16));
       assert.equal(ringByteLength(8), 192 + 8 * 40);

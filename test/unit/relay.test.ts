@@ -130,11 +130,11 @@ test('relays records untouched to the same partition of the remote topic and rep
   const running = relay.run();
   await tick();
   assert.equal(producer.produced.length, 3);
-  assert.equal(producer.produced[0]!.value, batch[0]!.value, 'the very same Buffer is produced');
-  assert.equal(producer.produced[0]!.headers, headers);
+  assert.equal(producer.produced[0].value, batch[0].value, 'the very same Buffer is produced');
+  assert.equal(producer.produced[0].headers, headers);
   assert.deepEqual(producer.produced.map((p) => [p.topic, p.partition, p.timestamp]), [['east.orders', 3, 1000], ['east.orders', 3, 1001], ['east.orders', 3, 1002]]);
-  assert.equal(producer.produced[1]!.key, null, 'null key kept');
-  assert.equal(producer.produced[1]!.value, null, 'tombstone kept');
+  assert.equal(producer.produced[1].key, null, 'null key kept');
+  assert.equal(producer.produced[1].value, null, 'tombstone kept');
   assert.equal(ring.entries.length, 0, 'nothing is progress before the target acknowledged');
   producer.deliver();
   await tick();

@@ -1,0 +1,80 @@
+/**
+ * `strait run --config <file>`: replicate until SIGINT/SIGTERM, then stop in order (stop
+ * consuming, drain, flush, commit, close) within engine.shutdownTimeout.
+ */
+import { ConfigError } from '../../util/errors.js';
+import { flag, flagBool, parseArgs, usage, UsageError, type FlagSpecs } from '../args.js';
+import type { Command } from '../command.js';
+import { loadConfigFileWithWarnings } from '../../config/load.js';
+import { formatWarnings } from './validate.js';
+import { log } from '../../util/log.js';
+import { Engine } from '../../engine/engine.js';
+import { startObservability } from '../../engine/observe.js';
+
+const SUMMARY = 'Replicate the configured flows until stopped (Ctrl-C or SIGTERM stops in order: drain, flush, commit).';
+
+const SPECS: FlagSpecs = {
+  config: { value: true, description: 'the strait YAML configuration file' },
+  help: { value: false, description: 'show this help' },
+};
+
+export const command: Command = {
+  name: 'run',
+  summary: 'replicate the configured flows until stopped',
+  async run(argv: string[]): Promise<number> {
+    const args = parseArgs(argv, SPECS);
+    if (flagBool(args, 'help')) {
+      console.log(usage('run --config <file>', SUMMARY, SPECS));
+      return 0;
+    }
+    const configPath = flag(args, 'config');
+    if (configPath === undefined) throw new UsageError(`run needs --config <file>\n\n${usage('run --config <file>', SUMMARY, SPECS)}`);
+    let loaded;
+    try {
+      loaded = loadConfigFileWithWarnings(configPath);
+    } catch (err) {
+      if (err instanceof ConfigError) {
+        console.error(err.message);
+        return 1;
+      }
+      throw err;
+    }
+    for (const w of formatWarnings(loaded.warnings)) log.warn(w);
+    const engine = new Engine({ config: loaded.config, log });
+    const code = await runUntilSignal(engine, loaded.config.engine);
+    return code;
+  },
+};
+
+/** Starts the engine and its observability, and stops both on the first SIGINT/SIGTERM. */
+export async function runUntilSignal(engine: Engine, engineConfig: { metrics: { enabled: boolean; host: string; port: number }; summaryIntervalMs: number }, untilMs?: number): Promise<number> {
+  let stopRequested!: (signal: string) => void;
+  const stop = new Promise<string>((resolve) => (stopRequested = resolve));
+  const onSignal = (signal: NodeJS.Signals): void => {
+    stopRequested(signal);
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  let observe: Awaited<ReturnType<typeof startObservability>> | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await engine.start();
+    observe = await startObservability(engine, engineConfig);
+    if (untilMs !== undefined) timer = setTimeout(() => stopRequested('duration'), untilMs);
+    const reason = await stop;
+    log.info({ reason }, `stopping (${reason})`);
+    return 0;
+  } finally {
+    if (timer) clearTimeout(timer);
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    // A second signal while stopping means "now": exit without waiting for the drain.
+    const force = (): void => process.exit(130);
+    process.once('SIGINT', force);
+    process.once('SIGTERM', force);
+    await observe?.close();
+    await engine.stop();
+    process.off('SIGINT', force);
+    process.off('SIGTERM', force);
+  }
+}

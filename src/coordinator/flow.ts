@@ -1,0 +1,400 @@
+/**
+ * The coordinator of one flow (source alias -> target alias) in this process.
+ *
+ * It owns: the process's membership in the flow's group on the source cluster, the remote topics
+ * on the target, the assignment of this process's partitions to replication tasks (one per
+ * worker thread, a partition pinned to one task for as long as it stays here), the progress those
+ * tasks report through their rings, and the commits.
+ *
+ * At-least-once, nothing lost:
+ * - `replicated` of a partition only moves over runs the target acknowledged (ring entries); it is
+ *   the next source offset not yet known to be on the target.
+ * - Commits send `replicated` to the group (the position the next owner resumes from), so a crash
+ *   at any point re-sends at most what was acknowledged but not yet committed, plus what was in
+ *   flight: never less than everything unacknowledged.
+ * - On revocation the tasks drain the partitions first (every record in flight acknowledged and
+ *   reported), then the final position is committed, then the partitions are given back.
+ *   If draining takes longer than the shutdown timeout (target down), the partitions are given
+ *   back with the last committed position: the next owner re-sends the rest (duplicates, no loss).
+ * - A partition whose record the target refused for good stops there: its position never passes
+ *   the refused record, so a restart after the fix resumes at that record.
+ *
+ * Rebalance events are handled strictly in order (one promise chain), because an assignment and
+ * a revocation of the same partition must not interleave.
+ */
+import type { Logger } from 'pino';
+import type { ClusterConfig, EngineConfig, FlowConfig } from '../config/types.js';
+import { remoteTopicName, shouldReplicateTopic } from '../mirror/policy.js';
+import type { GroupHandlers, GroupMember, TopicPartition } from '../kafka/group-member.js';
+import { partitionKey } from '../kafka/group-member.js';
+import type { TopicInfo } from '../kafka/admin.js';
+import { OffsetRuns } from './offset-map.js';
+import type { WorkerChannel } from './worker-channel.js';
+import type { WorkerMessage } from '../worker/protocol.js';
+import { OFFSET_BEGINNING } from '../worker/protocol.js';
+import { createLatencyHistogram, latencyQuantiles, mergeEncodedHistogram, resetHistogram } from '../metrics/histogram.js';
+import type { FlowSnapshot, PartitionSnapshot } from './snapshot.js';
+import { describeError, describeContext } from '../util/errors.js';
+
+export interface TopicAdmin {
+  listTopics(): Promise<string[]>;
+  describeTopics(topics: string[]): Promise<TopicInfo[]>;
+  createTopic(topic: string, partitions: number, replicationFactor: number, config?: Record<string, string>): Promise<boolean>;
+  createPartitions(topic: string, total: number): Promise<void>;
+  close(): void;
+}
+
+export interface FlowDeps {
+  flow: FlowConfig;
+  source: ClusterConfig;
+  target: ClusterConfig;
+  engine: EngineConfig;
+  sourceAdmin: TopicAdmin;
+  targetAdmin: TopicAdmin;
+  join(handlers: GroupHandlers): Promise<GroupMember>;
+  /** Starts the flow's replication task on worker `workerId` and returns its channel. */
+  launch(workerId: number, onMessage: (msg: WorkerMessage) => void): WorkerChannel;
+  log: Logger;
+}
+
+class PartitionState {
+  replicated: number;
+  committed: number;
+  highWatermark = -1;
+  replicatedTimestamp = -1;
+  records = 0;
+  bytes = 0;
+  error: string | undefined;
+  readonly runs = new OffsetRuns();
+
+  constructor(
+    readonly topic: string,
+    readonly partition: number,
+    readonly targetTopic: string,
+    readonly channel: WorkerChannel,
+    readonly slot: number,
+    /** Committed position when assigned; -1 = none (start at the log start). */
+    start: number,
+  ) {
+    this.replicated = start;
+    this.committed = start;
+  }
+}
+
+export class FlowCoordinator {
+  private readonly partitions = new Map<string, PartitionState>();
+  private readonly channels: WorkerChannel[] = [];
+  private member: GroupMember | undefined;
+  private subscribed = '';
+  private readonly targetPartitions = new Map<string, number>();
+  private readonly sourcePartitions = new Map<string, number>();
+  private rebalanceChain: Promise<void> = Promise.resolve();
+  private timers: NodeJS.Timeout[] = [];
+  private committing = false;
+  private closing = false;
+  private readonly replicationLatency = createLatencyHistogram('accumulator');
+  private readonly relayLatency = createLatencyHistogram('accumulator');
+  private readonly recentLatency = createLatencyHistogram('accumulator');
+  private totals = { records: 0, bytes: 0, failed: 0, commits: 0, commitErrors: 0 };
+  private lastWarning = new Map<string, number>();
+  private lastRecent = latencyQuantiles(createLatencyHistogram('interval'));
+
+  constructor(private readonly deps: FlowDeps) {}
+
+  get name(): string {
+    return this.deps.flow.name;
+  }
+
+  async start(): Promise<void> {
+    const { flow, engine, log } = this.deps;
+    for (let i = 0; i < engine.workers; i++) {
+      const channel = this.deps.launch(i, (msg) => this.onWorkerMessage(channel, msg));
+      channel.drainHandler = (slot, count, src, tgt, ts, bytes) => this.onProgress(channel, slot, count, src, tgt, ts, bytes);
+      this.channels.push(channel);
+    }
+    const topics = await this.refreshTopics();
+    this.member = await this.deps.join({
+      assigned: (parts) => void this.enqueue(() => this.onAssigned(parts)),
+      revoked: (parts, lost) => this.enqueue(() => this.onRevoked(parts, lost)),
+      error: (err) => this.warn(`group:${err.code}`, err.message),
+    });
+    this.subscribe(topics);
+    log.info({ flow: flow.name, topics: topics.length, workers: engine.workers }, `flow ${flow.name}: replicating ${topics.length} topic(s)`);
+    this.timers.push(setInterval(() => void this.refreshTopics().then((t) => this.subscribe(t), (e: unknown) => this.warn('refresh', `topic refresh failed: ${describeError(e)}`)), flow.refreshTopicsIntervalMs));
+    this.timers.push(setInterval(() => void this.commit(), engine.commitIntervalMs));
+    this.timers.push(setInterval(() => this.drainAll(), 10));
+  }
+
+  private enqueue(fn: () => Promise<void>): Promise<void> {
+    const next = this.rebalanceChain.then(fn, fn);
+    this.rebalanceChain = next.catch((e: unknown) => this.deps.log.error({ flow: this.name, err: describeError(e) }, `flow ${this.name}: rebalance handling failed: ${describeError(e)}`));
+    return next;
+  }
+
+  private subscribe(topics: string[]): void {
+    const key = topics.join('\n');
+    if (key === this.subscribed || !this.member) return;
+    this.subscribed = key;
+    this.member.subscribe(topics);
+  }
+
+  /** Source topics of the flow, with their remote topics present on the target. */
+  async refreshTopics(): Promise<string[]> {
+    const { flow, sourceAdmin } = this.deps;
+    const all = await sourceAdmin.listTopics();
+    const wanted = all.filter((t) => shouldReplicateTopic(t, flow)).sort();
+    const infos = await sourceAdmin.describeTopics(wanted);
+    for (const info of infos) {
+      const before = this.sourcePartitions.get(info.name);
+      this.sourcePartitions.set(info.name, info.partitions);
+      await this.ensureTarget(info.name, info.partitions);
+      if (before !== undefined && before !== info.partitions) {
+        this.deps.log.info({ flow: flow.name, topic: info.name, partitions: info.partitions }, `flow ${flow.name}: topic ${info.name} grew from ${before} to ${info.partitions} partitions`);
+      }
+    }
+    return infos.map((i) => i.name).sort();
+  }
+
+  /** Creates the remote topic, or adds partitions to it, so it has at least `partitions`. */
+  private async ensureTarget(sourceTopic: string, partitions: number): Promise<void> {
+    const { flow, targetAdmin, log } = this.deps;
+    const remote = remoteTopicName(flow, sourceTopic);
+    let have = this.targetPartitions.get(remote);
+    if (have === undefined || have < partitions) {
+      const [info] = await targetAdmin.describeTopics([remote]);
+      have = info?.partitions;
+    }
+    if (have === undefined) {
+      const created = await targetAdmin.createTopic(remote, partitions, flow.replicationFactor);
+      if (created) log.info({ flow: flow.name, topic: remote, partitions }, `flow ${flow.name}: created remote topic ${remote} with ${partitions} partitions on ${flow.target}`);
+      have = partitions;
+      if (!created) have = (await targetAdmin.describeTopics([remote]))[0]?.partitions ?? partitions;
+    }
+    if (have < partitions) {
+      await targetAdmin.createPartitions(remote, partitions);
+      log.info({ flow: flow.name, topic: remote, partitions }, `flow ${flow.name}: remote topic ${remote} grew from ${have} to ${partitions} partitions`);
+      have = partitions;
+    }
+    this.targetPartitions.set(remote, have);
+  }
+
+  private async onAssigned(parts: TopicPartition[]): Promise<void> {
+    if (this.closing || parts.length === 0) return;
+    const { flow, log } = this.deps;
+    const committed = await this.member!.committed(parts);
+    // Partitions the group hands us may be newer than our last topic refresh.
+    const needed = new Map<string, number>();
+    for (const p of parts) needed.set(p.topic, Math.max(needed.get(p.topic) ?? 0, p.partition + 1, this.sourcePartitions.get(p.topic) ?? 0));
+    for (const [topic, n] of needed) await this.ensureTarget(topic, n);
+    const byChannel = new Map<WorkerChannel, { slot: number; topic: string; partition: number; targetTopic: string; offset: bigint }[]>();
+    for (const p of parts) {
+      const key = partitionKey(p.topic, p.partition);
+      if (this.partitions.has(key)) continue;
+      const channel = this.leastLoaded();
+      const slot = channel.allocate(key);
+      const start = committed.get(key) ?? -1;
+      const targetTopic = remoteTopicName(flow, p.topic);
+      this.partitions.set(key, new PartitionState(p.topic, p.partition, targetTopic, channel, slot, start));
+      const list = byChannel.get(channel) ?? [];
+      list.push({ slot, topic: p.topic, partition: p.partition, targetTopic, offset: start >= 0 ? BigInt(start) : OFFSET_BEGINNING });
+      byChannel.set(channel, list);
+    }
+    for (const [channel, partitions] of byChannel) channel.send({ type: 'assign', partitions });
+    log.info({ flow: flow.name, partitions: parts.map((p) => `${p.topic}-${p.partition}`) }, `flow ${flow.name}: assigned ${parts.length} partition(s); now ${this.partitions.size}`);
+  }
+
+  private leastLoaded(): WorkerChannel {
+    let best = this.channels[0];
+    for (const c of this.channels) if (!c.ended && (best.ended || c.partitionCount < best.partitionCount)) best = c;
+    return best;
+  }
+
+  private async onRevoked(parts: TopicPartition[], lost: boolean): Promise<void> {
+    const { flow, engine, log } = this.deps;
+    const owned = parts.map((p) => this.partitions.get(partitionKey(p.topic, p.partition))).filter((s): s is PartitionState => s !== undefined);
+    if (owned.length === 0) return;
+    const byChannel = new Map<WorkerChannel, number[]>();
+    for (const s of owned) byChannel.set(s.channel, [...(byChannel.get(s.channel) ?? []), s.slot]);
+    const drained = await Promise.all([...byChannel].map(([c, slots]) => c.revoke(slots, engine.shutdownTimeoutMs)));
+    this.drainAll();
+    if (!lost) {
+      const offsets = owned.filter((s) => s.replicated > s.committed).map((s) => ({ topic: s.topic, partition: s.partition, offset: s.replicated }));
+      try {
+        await this.member!.commit(offsets);
+        for (const s of owned) s.committed = s.replicated;
+        this.totals.commits++;
+      } catch (e) {
+        this.totals.commitErrors++;
+        log.warn({ flow: flow.name, err: describeError(e) }, `flow ${flow.name}: final commit before giving up partitions failed; the next owner re-sends from the last committed offsets: ${describeError(e)}`);
+      }
+    }
+    for (const s of owned) {
+      s.channel.free(s.slot);
+      this.partitions.delete(partitionKey(s.topic, s.partition));
+    }
+    log.info(
+      { flow: flow.name, partitions: owned.map((s) => `${s.topic}-${s.partition}`), lost, drained: drained.every(Boolean) },
+      `flow ${flow.name}: gave up ${owned.length} partition(s)${lost ? ' (assignment lost: no commit)' : ''}; now ${this.partitions.size}`,
+    );
+  }
+
+  private onProgress(channel: WorkerChannel, slot: number, count: number, src: number, tgt: number, ts: number, bytes: number): void {
+    const key = channel.partitionAt(slot);
+    const s = key === undefined ? undefined : this.partitions.get(key);
+    if (!s || s.channel !== channel) return;
+    s.replicated = src + count;
+    s.runs.add(src, tgt, count);
+    if (ts > s.replicatedTimestamp) s.replicatedTimestamp = ts;
+    s.records += count;
+    s.bytes += bytes;
+    this.totals.records += count;
+    this.totals.bytes += bytes;
+  }
+
+  drainAll(): void {
+    for (const c of this.channels) c.drain(c.drainHandler);
+  }
+
+  private onWorkerMessage(channel: WorkerChannel, msg: WorkerMessage): void {
+    const { flow, log } = this.deps;
+    switch (msg.type) {
+      case 'stats': {
+        log.debug({ flow: flow.name, worker: msg.workerId, ...msg.counters }, 'worker stats');
+        mergeEncodedHistogram(this.replicationLatency, msg.histograms.replication);
+        mergeEncodedHistogram(this.recentLatency, msg.histograms.replication);
+        mergeEncodedHistogram(this.relayLatency, msg.histograms.relay);
+        for (const [slot, hw] of (msg as { highWatermarks?: [number, number][] }).highWatermarks ?? []) {
+          const key = channel.partitionAt(slot);
+          const s = key === undefined ? undefined : this.partitions.get(key);
+          if (s && hw >= 0) s.highWatermark = hw;
+        }
+        break;
+      }
+      case 'error': {
+        if (msg.slot !== undefined) {
+          const key = channel.partitionAt(msg.slot);
+          const s = key === undefined ? undefined : this.partitions.get(key);
+          if (s) {
+            s.error = msg.message;
+            this.totals.failed++;
+            const where = describeContext({ cluster: flow.target, topic: s.targetTopic, partition: s.partition });
+            log.error(
+              { flow: flow.name, topic: s.topic, partition: s.partition, offset: String(msg.offset), code: msg.code },
+              `flow ${flow.name}: partition ${s.topic}-${s.partition} stopped at source offset ${String(msg.offset)}: ${where}: ${msg.message}. Nothing after this record is committed; fix the cause (e.g. raise max.message.bytes on the target topic) and restart strait to resume at this record.`,
+            );
+          }
+        } else {
+          this.warn(`worker:${msg.code}`, `worker ${msg.workerId}: ${msg.message}`);
+        }
+        break;
+      }
+      case 'stopped':
+      case 'revoked':
+        break;
+    }
+  }
+
+  /** Logs a recurring warning at most every 10 s per kind. */
+  private warn(kind: string, message: string): void {
+    const now = Date.now();
+    if ((this.lastWarning.get(kind) ?? 0) + 10_000 > now) return;
+    this.lastWarning.set(kind, now);
+    this.deps.log.warn({ flow: this.name, kind }, `flow ${this.name}: ${message}`);
+  }
+
+  /** Commits the replicated position of every partition that moved. */
+  async commit(): Promise<void> {
+    if (this.committing || !this.member) return;
+    this.drainAll();
+    const moved = [...this.partitions.values()].filter((s) => s.replicated > s.committed && s.replicated >= 0);
+    if (moved.length === 0) return;
+    const offsets = moved.map((s) => ({ topic: s.topic, partition: s.partition, offset: s.replicated }));
+    this.committing = true;
+    try {
+      await this.member.commit(offsets);
+      moved.forEach((s, i) => (s.committed = Math.max(s.committed, offsets[i].offset)));
+      this.totals.commits++;
+    } catch (e) {
+      this.totals.commitErrors++;
+      this.warn('commit', `committing progress failed (will retry): ${describeError(e)}`);
+    } finally {
+      this.committing = false;
+    }
+  }
+
+  /** Ordered shutdown: stop tasks (they drain and flush), take their last progress, commit, leave. */
+  async stop(deadlineMs: number): Promise<void> {
+    this.closing = true;
+    for (const t of this.timers) clearInterval(t);
+    this.timers = [];
+    for (const c of this.channels) c.send({ type: 'stop', deadlineMs });
+    await Promise.race([Promise.all(this.channels.map((c) => c.stopped)), delay(Math.max(0, deadlineMs - Date.now()))]);
+    this.drainAll();
+    while (this.committing) await delay(5);
+    await this.commit();
+    await this.rebalanceChain;
+    const member = this.member;
+    this.member = undefined;
+    this.partitions.clear();
+    await member?.close();
+    this.deps.sourceAdmin.close();
+    this.deps.targetAdmin.close();
+    for (const c of this.channels) c.close();
+  }
+
+  /**
+   * The flow's state now. `rotate` closes the recent-latency window (the summary timer does it
+   * once per interval; other readers see the window as last closed).
+   */
+  snapshot(rotate = false): FlowSnapshot {
+    const { flow } = this.deps;
+    const partitions: PartitionSnapshot[] = [...this.partitions.values()].map((s) => {
+      const p: PartitionSnapshot = {
+        topic: s.topic,
+        partition: s.partition,
+        targetTopic: s.targetTopic,
+        replicatedOffset: s.replicated,
+        committedOffset: s.committed,
+        highWatermark: s.highWatermark,
+        replicatedTimestamp: s.replicatedTimestamp,
+        records: s.records,
+        bytes: s.bytes,
+        worker: s.channel.workerId,
+        offsetRuns: s.runs.size,
+      };
+      if (s.error !== undefined) p.error = s.error;
+      return p;
+    });
+    partitions.sort((a, b) => (a.topic === b.topic ? a.partition - b.partition : a.topic < b.topic ? -1 : 1));
+    if (rotate) {
+      this.lastRecent = latencyQuantiles(this.recentLatency);
+      resetHistogram(this.recentLatency);
+    }
+    const recent = this.lastRecent;
+    return {
+      name: flow.name,
+      source: flow.source,
+      target: flow.target,
+      mode: flow.mode,
+      records: this.totals.records,
+      bytes: this.totals.bytes,
+      recordsFailed: this.totals.failed,
+      partitions,
+      replicationLatency: latencyQuantiles(this.replicationLatency),
+      relayLatency: latencyQuantiles(this.relayLatency),
+      recentReplicationLatency: recent,
+      commits: this.totals.commits,
+      commitErrors: this.totals.commitErrors,
+      topics: this.sourcePartitions.size,
+    };
+  }
+
+  /** Exact translation of a consumer position on a source partition (for checkpoints). */
+  offsetRuns(topic: string, partition: number): OffsetRuns | undefined {
+    return this.partitions.get(partitionKey(topic, partition))?.runs;
+  }
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}

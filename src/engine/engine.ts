@@ -1,0 +1,137 @@
+/**
+ * The engine of one strait process: a piscina pool of worker threads, one FlowCoordinator per
+ * enabled flow, the metrics endpoint and the periodic summary line, and the ordered shutdown.
+ *
+ * Threads: the pool has `engine.workers` threads; every flow runs one long-lived replication
+ * task per thread (`concurrentTasksPerWorker` = number of flows, least-busy placement), so each
+ * thread serves a share of every flow's partitions with its own librdkafka clients.
+ */
+import { MessageChannel } from 'node:worker_threads';
+import { Piscina } from 'piscina';
+import type { Logger } from 'pino';
+import type { StraitConfig, FlowConfig } from '../config/types.js';
+import { FlowCoordinator } from '../coordinator/flow.js';
+import { WorkerChannel } from '../coordinator/worker-channel.js';
+import type { EngineSnapshot } from '../coordinator/snapshot.js';
+import { ProgressRing } from '../ring/progress-ring.js';
+import { KafkaAdmin } from '../kafka/admin.js';
+import { joinGroup } from '../kafka/group-member.js';
+import { adminConfig, consumerConfig, producerConfig } from '../kafka/client-config.js';
+import type { RelayTaskInput, RelayTaskResult } from '../worker/task.js';
+import type { WorkerMessage } from '../worker/protocol.js';
+import { describeError } from '../util/errors.js';
+
+/** Progress ring entries per task: 64 Ki runs (2.5 MiB), minutes of headroom at full speed. */
+const RING_CAPACITY = 65_536;
+const BATCH_SIZE = 2_000;
+const STATS_INTERVAL_MS = 1_000;
+
+export interface EngineOptions {
+  config: StraitConfig;
+  log: Logger;
+  /** A name for clients (client.id prefix), default "strait". */
+  clientId?: string;
+}
+
+export class Engine {
+  private pool: Piscina | undefined;
+  readonly flows: FlowCoordinator[] = [];
+  readonly startedAt = Date.now();
+  private stopping: Promise<void> | undefined;
+
+  constructor(private readonly options: EngineOptions) {}
+
+  async start(): Promise<void> {
+    const { config, log } = this.options;
+    const flows = config.flows.filter((f) => f.enabled);
+    if (flows.length === 0) throw new Error('no enabled flow in the configuration: set `enabled: true` on at least one flow');
+    const workers = config.engine.workers;
+    this.pool = new Piscina({
+      filename: new URL('../worker/task.js', import.meta.url).href,
+      minThreads: workers,
+      maxThreads: workers,
+      idleTimeout: Number.MAX_SAFE_INTEGER,
+      concurrentTasksPerWorker: flows.length,
+      // A task lives as long as the flow; nothing waits in the queue for long.
+      maxQueue: workers * flows.length,
+    });
+    for (const flow of flows) {
+      const coordinator = this.createFlow(flow);
+      this.flows.push(coordinator);
+    }
+    // Flows start one after the other so that an error names the flow that failed.
+    for (const f of this.flows) {
+      try {
+        await f.start();
+      } catch (err) {
+        throw new Error(`flow ${f.name} could not start: ${describeError(err)}`, { cause: err });
+      }
+    }
+    log.info({ flows: this.flows.map((f) => f.name), workers }, `strait running: ${this.flows.length} flow(s) on ${workers} worker thread(s)`);
+  }
+
+  private createFlow(flow: FlowConfig): FlowCoordinator {
+    const { config, log } = this.options;
+    const source = config.clusters.get(flow.source)!;
+    const target = config.clusters.get(flow.target)!;
+    const clientId = this.options.clientId ?? 'strait';
+    const pool = this.pool!;
+    return new FlowCoordinator({
+      flow,
+      source,
+      target,
+      engine: config.engine,
+      log,
+      sourceAdmin: new KafkaAdmin(flow.source, adminConfig(source, `${clientId}-admin`)),
+      targetAdmin: new KafkaAdmin(flow.target, adminConfig(target, `${clientId}-admin`)),
+      join: (handlers) => joinGroup(flow.source, consumerConfig(source, flow.groupId, `${clientId}-member`), flow.groupId, handlers),
+      launch: (workerId: number, onMessage: (msg: WorkerMessage) => void) => {
+        const ring = ProgressRing.create(RING_CAPACITY);
+        const { port1, port2 } = new MessageChannel();
+        const channel = new WorkerChannel(workerId, port1, ring.reader(), onMessage);
+        const input: RelayTaskInput = {
+          workerId,
+          flow: flow.name,
+          sourceCluster: flow.source,
+          targetCluster: flow.target,
+          consumerConfig: consumerConfig(source, flow.groupId, `${clientId}-w${workerId}`),
+          producerConfig: producerConfig(target, `${clientId}-w${workerId}`, {
+            // Our own bound comes first: the producer queue never refuses a record we allowed in flight.
+            'queue.buffering.max.messages': config.engine.maxInFlightRecordsPerWorker + BATCH_SIZE,
+          }),
+          ring: ring.buffer,
+          port: port2,
+          maxInFlight: config.engine.maxInFlightRecordsPerWorker,
+          batchSize: BATCH_SIZE,
+          statsIntervalMs: STATS_INTERVAL_MS,
+        };
+        (pool.run(input, { transferList: [port2] as never }) as Promise<RelayTaskResult>).then(
+          () => channel.markEnded(),
+          (err: unknown) => {
+            channel.markEnded();
+            if (!this.stopping) log.error({ flow: flow.name, worker: workerId, err: describeError(err) }, `flow ${flow.name}: worker ${workerId} failed: ${describeError(err)}`);
+          },
+        );
+        return channel;
+      },
+    });
+  }
+
+  /** See FlowCoordinator.snapshot for `rotate`. */
+  snapshot(rotate = false): EngineSnapshot {
+    return { takenAt: Date.now(), startedAt: this.startedAt, flows: this.flows.map((f) => f.snapshot(rotate)) };
+  }
+
+  /** Ordered shutdown within the configured deadline. Safe to call more than once. */
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      const { config, log } = this.options;
+      const deadline = Date.now() + config.engine.shutdownTimeoutMs;
+      log.info({ deadlineMs: config.engine.shutdownTimeoutMs }, 'strait stopping: draining in-flight records and committing progress');
+      await Promise.all(this.flows.map((f) => f.stop(deadline).catch((e: unknown) => log.error({ flow: f.name, err: describeError(e) }, `flow ${f.name}: stop failed: ${describeError(e)}`))));
+      await this.pool?.destroy();
+      log.info('strait stopped');
+    })();
+    return this.stopping;
+  }
+}

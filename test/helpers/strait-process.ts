@@ -1,0 +1,88 @@
+/**
+ * Runs `strait run` as a real child process (so it can be killed with SIGKILL like in
+ * production), with its JSON log in a file the test can wait on and show when it fails.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, openSync, readFileSync, writeFileSync, closeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const CLI = fileURLToPath(new URL('../../../bin/strait.cjs', import.meta.url));
+
+export interface FlowSpec {
+  include: string[];
+  groupId: string;
+  workers?: number;
+  refreshTopicsInterval?: string;
+  extraFlow?: Record<string, unknown>;
+  metricsPort?: number;
+}
+
+/** Writes a strait YAML config for one source -> target flow and returns its path. */
+export function writeConfig(source: string, target: string, spec: FlowSpec): string {
+  const dir = mkdtempSync(join(tmpdir(), 'strait-it-'));
+  const flow = {
+    source: 'source',
+    target: 'target',
+    topics: { include: spec.include },
+    groupId: spec.groupId,
+    refreshTopicsInterval: spec.refreshTopicsInterval ?? '2s',
+    ...(spec.extraFlow ?? {}),
+  };
+  const config = {
+    clusters: { source: { 'bootstrap.servers': source }, target: { 'bootstrap.servers': target } },
+    flows: [flow],
+    engine: { workers: spec.workers ?? 2, metrics: { enabled: spec.metricsPort !== undefined, port: spec.metricsPort ?? 9464 }, summaryInterval: '2s', commitInterval: '500ms', shutdownTimeout: '20s' },
+  };
+  const path = join(dir, 'strait.yaml');
+  // JSON is YAML: no need for a YAML writer here.
+  writeFileSync(path, JSON.stringify(config, null, 2));
+  return path;
+}
+
+export class StraitProcess {
+  readonly child: ChildProcess;
+  readonly logFile: string;
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+
+  constructor(configPath: string, env: Record<string, string> = {}) {
+    this.logFile = configPath.replace(/\.yaml$/, `-${Date.now()}-${Math.random().toString(36).slice(2, 6)}.log`);
+    const fd = openSync(this.logFile, 'a');
+    this.child = spawn(process.execPath, [CLI, 'run', '--config', configPath], {
+      stdio: ['ignore', fd, fd],
+      env: { ...process.env, STRAIT_LOG_PRETTY: '0', ...env },
+    });
+    closeSync(fd);
+    this.exited = new Promise((resolve) => this.child.on('exit', (code, signal) => resolve({ code, signal })));
+  }
+
+  log(): string {
+    try {
+      return readFileSync(this.logFile, 'utf8');
+    } catch {
+      return '';
+    }
+  }
+
+  /** Waits until the log contains `pattern` (or the process exits, or the timeout passes). */
+  async waitForLog(pattern: RegExp, timeoutMs = 60_000): Promise<void> {
+    const until = Date.now() + timeoutMs;
+    let done = false;
+    void this.exited.then(() => (done = true));
+    while (Date.now() < until) {
+      if (pattern.test(this.log())) return;
+      if (done) throw new Error(`strait exited before logging ${pattern}:\n${this.tail()}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error(`strait did not log ${pattern} within ${timeoutMs} ms:\n${this.tail()}`);
+  }
+
+  tail(lines = 40): string {
+    return this.log().split('\n').slice(-lines).join('\n');
+  }
+
+  kill(signal: NodeJS.Signals = 'SIGKILL'): void {
+    this.child.kill(signal);
+  }
+}
