@@ -112,7 +112,8 @@ export class FlowCoordinator {
       channel.drainHandler = (slot, count, src, tgt, ts, bytes) => this.onProgress(channel, slot, count, src, tgt, ts, bytes);
       this.channels.push(channel);
     }
-    const topics = await this.refreshTopics();
+    const topics = await this.firstRefresh();
+    if (this.closing) return;
     this.member = await this.deps.join({
       assigned: (parts) => void this.enqueue(() => this.onAssigned(parts)),
       revoked: (parts, lost) => this.enqueue(() => this.onRevoked(parts, lost)),
@@ -124,6 +125,31 @@ export class FlowCoordinator {
     this.timers.push(setInterval(() => void this.commit(), engine.commitIntervalMs));
     this.timers.push(setInterval(() => this.drainAll(), 10));
   }
+
+  /**
+   * The first topic listing, retried with backoff while the clusters cannot be reached: a
+   * replicator started before its clusters (or during an outage) waits for them and says why.
+   */
+  private async firstRefresh(): Promise<string[]> {
+    const { flow, log } = this.deps;
+    for (let attempt = 0, backoff = 1000; ; attempt++, backoff = Math.min(backoff * 2, 30_000)) {
+      try {
+        return await this.refreshTopics();
+      } catch (err) {
+        if (this.closing) return [];
+        log.error({ flow: flow.name, attempt, retryInMs: backoff, err: describeError(err) }, `flow ${flow.name}: cannot list or create topics (${describeError(err)}); retrying in ${backoff / 1000} s`);
+        await new Promise<void>((resolve) => {
+          const t = setTimeout(resolve, backoff);
+          this.wakeStart = () => {
+            clearTimeout(t);
+            resolve();
+          };
+        });
+      }
+    }
+  }
+
+  private wakeStart: () => void = () => undefined;
 
   private enqueue(fn: () => Promise<void>): Promise<void> {
     const next = this.rebalanceChain.then(fn, fn);
@@ -325,6 +351,7 @@ export class FlowCoordinator {
   /** Ordered shutdown: stop tasks (they drain and flush), take their last progress, commit, leave. */
   async stop(deadlineMs: number): Promise<void> {
     this.closing = true;
+    this.wakeStart();
     for (const t of this.timers) clearInterval(t);
     this.timers = [];
     for (const c of this.channels) c.send({ type: 'stop', deadlineMs });

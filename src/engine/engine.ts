@@ -84,7 +84,14 @@ export class Engine {
       log,
       sourceAdmin: new KafkaAdmin(flow.source, adminConfig(source, `${clientId}-admin`)),
       targetAdmin: new KafkaAdmin(flow.target, adminConfig(target, `${clientId}-admin`)),
-      join: (handlers) => joinGroup(flow.source, consumerConfig(source, flow.groupId, `${clientId}-member`), flow.groupId, handlers),
+      join: (handlers) =>
+        joinGroup(
+          flow.source,
+          // New partitions of subscribed topics are noticed at metadata refreshes: as often as topics are.
+          consumerConfig(source, flow.groupId, `${clientId}-member`, { 'topic.metadata.refresh.interval.ms': flow.refreshTopicsIntervalMs }),
+          flow.groupId,
+          handlers,
+        ),
       launch: (workerId: number, onMessage: (msg: WorkerMessage) => void) => {
         const ring = ProgressRing.create(RING_CAPACITY);
         const { port1, port2 } = new MessageChannel();

@@ -64,7 +64,9 @@ export class KafkaAdmin {
 
   listTopics(): Promise<string[]> {
     return new Promise((resolve, reject) => {
-      this.client.listTopics({ timeout: DEFAULT_TIMEOUT_MS }, (err, topics) => (err ? reject(this.fail(err, 'listing topics')) : resolve(topics)));
+      // Shorter than the other calls: this is the first call of a flow, and an unreachable
+      // cluster should be reported soon.
+      this.client.listTopics({ timeout: 10_000 }, (err, topics) => (err ? reject(this.fail(err, 'listing topics')) : resolve(topics)));
     });
   }
 

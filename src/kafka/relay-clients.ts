@@ -96,6 +96,14 @@ class BindingTargetProducer implements TargetProducer {
     this.handler = handler;
   }
 
+  refreshMetadata(topic: string): Promise<void> {
+    return new Promise((resolve, reject) =>
+      this.producer.getMetadata({ topic, timeout: 5_000 }, (err) =>
+        err ? reject(new KafkaError(`KAFKA_${err.code}`, `reading metadata of ${topic} failed: ${err.message}`, { cluster: this.cluster, topic }, true, { cause: err })) : resolve(),
+      ),
+    );
+  }
+
   flush(timeoutMs: number): Promise<void> {
     return new Promise((resolve, reject) =>
       this.producer.flush(timeoutMs, (err) => (err ? reject(new KafkaError(`KAFKA_${err.code}`, `flush failed: ${err.message}`, { cluster: this.cluster }, true, { cause: err })) : resolve())),

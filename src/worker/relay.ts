@@ -62,6 +62,8 @@ export interface TargetProducer {
   /** Queues one record; returns 0 or a librdkafka error code (e.g. QUEUE_FULL). Never throws. */
   produce(topic: string, partition: number, value: Buffer | null, key: Buffer | string | null | undefined, timestamp: number | undefined, headers: HeaderList | undefined): number;
   onDelivery(handler: DeliveryHandler): void;
+  /** Re-reads the topic's metadata (its partition count) from the cluster. */
+  refreshMetadata(topic: string): Promise<void>;
   flush(timeoutMs: number): Promise<void>;
   close(): Promise<void>;
 }
@@ -103,6 +105,11 @@ export interface RelayOptions {
 }
 
 const QUEUE_FULL = -184;
+/** The producer's metadata does not know the partition (or topic) yet: it was just created. */
+const UNKNOWN_PARTITION = -190;
+const UNKNOWN_TOPIC = -188;
+/** How long a just-created remote topic or partition may stay unknown before the slot fails. */
+const METADATA_WAIT_MS = 60_000;
 
 const enum SlotState {
   Active,
@@ -240,6 +247,7 @@ export class Relay {
           rc = this.producer.produce(s.targetTopic, m.partition, m.value, m.key, ts, m.headers);
         }
         if (rc === QUEUE_FULL) continue;
+        if (rc === UNKNOWN_PARTITION || rc === UNKNOWN_TOPIC) rc = await this.produceAfterMetadata(s, m, ts, rc);
         if (rc !== 0) {
           this.failSlot(slotIndex, m.offset, rc, `the target producer refused the record (librdkafka error ${rc})`);
           continue;
@@ -249,6 +257,20 @@ export class Relay {
         this.inFlight++;
       }
     }
+  }
+
+  /**
+   * The coordinator creates remote topics and partitions before it assigns a partition, but the
+   * producer's metadata may still predate them: refresh it and retry (same record, so order is
+   * kept) until the producer knows the partition, for up to METADATA_WAIT_MS.
+   */
+  private async produceAfterMetadata(s: Slot, m: SourceRecord, ts: number | undefined, rc: number): Promise<number> {
+    const until = this.clock() + METADATA_WAIT_MS;
+    while ((rc === UNKNOWN_PARTITION || rc === UNKNOWN_TOPIC) && s.state === SlotState.Active && !this.stopping && this.clock() < until) {
+      await this.producer.refreshMetadata(s.targetTopic).catch(() => new Promise((r) => setTimeout(r, 500)));
+      rc = this.producer.produce(s.targetTopic, m.partition, m.value, m.key, ts, m.headers);
+    }
+    return rc;
   }
 
   /** Stops the loop after the current batch. */

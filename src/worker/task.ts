@@ -20,7 +20,7 @@ import { ProgressRing } from '../ring/progress-ring.js';
 import { createLatencyHistogram, recordLatency, takeEncodedHistogram } from '../metrics/histogram.js';
 import { createSourceConsumer, createTargetProducer } from '../kafka/relay-clients.js';
 import type { RdConfig } from '../kafka/client-config.js';
-import { Relay, type SlotError } from './relay.js';
+import { Relay, type SlotError, type SourceConsumer, type TargetProducer } from './relay.js';
 import type { CoordinatorMessage, WorkerMessage } from './protocol.js';
 
 export interface RelayTaskInput {
@@ -57,19 +57,44 @@ export default async function relayTask(input: RelayTaskInput): Promise<RelayTas
   const replication = createLatencyHistogram('interval');
   const relayTime = createLatencyHistogram('interval');
 
-  let consumer;
-  let producer;
-  try {
-    consumer = await createSourceConsumer(input.sourceCluster, input.consumerConfig, clientError);
-    producer = await createTargetProducer(input.targetCluster, input.producerConfig, clientError);
-  } catch (err) {
-    await consumer?.close();
-    post({ type: 'error', workerId, code: 'CONNECT', message: describeError(err), retriable: true });
+  let stopDeadline = 0;
+  let stopRequested!: () => void;
+  const stopped = new Promise<void>((resolve) => (stopRequested = resolve));
+  let stopping = false;
+  // Until the clients are connected, control messages wait here (in order).
+  const early: CoordinatorMessage[] = [];
+  let handle: (msg: CoordinatorMessage) => void = (msg) => {
+    if (msg.type === 'stop') {
+      stopDeadline = msg.deadlineMs;
+      stopping = true;
+      stopRequested();
+    } else early.push(msg);
+  };
+  port.on('message', (bytes: Uint8Array) => handle(decode(bytes) as CoordinatorMessage));
+
+  // Connect both clients, retrying with backoff while a cluster cannot be reached: the task must
+  // outlive an outage of either cluster, not give up its share of the flow.
+  let clients: { consumer: SourceConsumer; producer: TargetProducer } | undefined;
+  for (let backoff = 1000; !stopping; backoff = Math.min(backoff * 2, 30_000)) {
+    let consumer: SourceConsumer | undefined;
+    try {
+      consumer = await createSourceConsumer(input.sourceCluster, input.consumerConfig, clientError);
+      const producer = await createTargetProducer(input.targetCluster, input.producerConfig, clientError);
+      clients = { consumer, producer };
+      break;
+    } catch (err) {
+      await consumer?.close();
+      post({ type: 'error', workerId, code: 'CONNECT', message: `${describeError(err)}; retrying in ${backoff / 1000} s`, retriable: true });
+      await Promise.race([stopped, new Promise((r) => setTimeout(r, backoff))]);
+    }
+  }
+  if (!clients) {
     ring.close();
     post({ type: 'stopped', workerId });
     port.close();
     return { workerId, threadId, recordsAcked: 0 };
   }
+  const { consumer, producer } = clients;
 
   const relay = new Relay(
     consumer,
@@ -110,12 +135,7 @@ export default async function relayTask(input: RelayTaskInput): Promise<RelayTas
     intervalStart = now;
   }, input.statsIntervalMs);
 
-  let stopDeadline = 0;
-  let stopRequested!: () => void;
-  const stopped = new Promise<void>((resolve) => (stopRequested = resolve));
-
-  port.on('message', (bytes: Uint8Array) => {
-    const msg = decode(bytes) as CoordinatorMessage;
+  handle = (msg: CoordinatorMessage): void => {
     switch (msg.type) {
       case 'assign':
         for (const p of msg.partitions) relay.assign(p.slot, p.topic, p.partition, p.targetTopic, Number(p.offset));
@@ -132,7 +152,8 @@ export default async function relayTask(input: RelayTaskInput): Promise<RelayTas
         stopRequested();
         break;
     }
-  });
+  };
+  for (const msg of early.splice(0)) handle(msg);
 
   const loop = relay.run().catch((err: unknown) => {
     post({ type: 'error', workerId, code: 'RELAY', message: `replication loop failed: ${describeError(err)}`, retriable: true });

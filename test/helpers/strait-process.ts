@@ -17,6 +17,10 @@ export interface FlowSpec {
   refreshTopicsInterval?: string;
   extraFlow?: Record<string, unknown>;
   metricsPort?: number;
+  engine?: Record<string, unknown>;
+  /** Extra librdkafka properties of the source cluster (e.g. security settings). */
+  sourceProperties?: Record<string, string>;
+  targetProperties?: Record<string, unknown>;
 }
 
 /** Writes a strait YAML config for one source -> target flow and returns its path. */
@@ -31,9 +35,16 @@ export function writeConfig(source: string, target: string, spec: FlowSpec): str
     ...(spec.extraFlow ?? {}),
   };
   const config = {
-    clusters: { source: { 'bootstrap.servers': source }, target: { 'bootstrap.servers': target } },
+    clusters: { source: { 'bootstrap.servers': source, ...(spec.sourceProperties ?? {}) }, target: { 'bootstrap.servers': target, ...(spec.targetProperties ?? {}) } },
     flows: [flow],
-    engine: { workers: spec.workers ?? 2, metrics: { enabled: spec.metricsPort !== undefined, port: spec.metricsPort ?? 9464 }, summaryInterval: '2s', commitInterval: '500ms', shutdownTimeout: '20s' },
+    engine: {
+      workers: spec.workers ?? 2,
+      metrics: { enabled: spec.metricsPort !== undefined, port: spec.metricsPort ?? 9464 },
+      summaryInterval: '2s',
+      commitInterval: '500ms',
+      shutdownTimeout: '20s',
+      ...(spec.engine ?? {}),
+    },
   };
   const path = join(dir, 'strait.yaml');
   // JSON is YAML: no need for a YAML writer here.
@@ -46,10 +57,10 @@ export class StraitProcess {
   readonly logFile: string;
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 
-  constructor(configPath: string, env: Record<string, string> = {}) {
+  constructor(configPath: string, env: Record<string, string> = {}, command = 'run') {
     this.logFile = configPath.replace(/\.yaml$/, `-${Date.now()}-${Math.random().toString(36).slice(2, 6)}.log`);
     const fd = openSync(this.logFile, 'a');
-    this.child = spawn(process.execPath, [CLI, 'run', '--config', configPath], {
+    this.child = spawn(process.execPath, [CLI, command, '--config', configPath], {
       stdio: ['ignore', fd, fd],
       env: { ...process.env, STRAIT_LOG_PRETTY: '0', ...env },
     });

@@ -76,6 +76,10 @@ class FakeProducer implements TargetProducer {
       this.handler(0, undefined, p.topic, p.partition, off);
     });
   }
+  metadataRefreshes = 0;
+  async refreshMetadata(): Promise<void> {
+    this.metadataRefreshes++;
+  }
   async flush(): Promise<void> {}
   async close(): Promise<void> {}
 }
@@ -258,6 +262,20 @@ test('a full progress ring keeps entries pending, in order, until there is room'
   ring.capacity = Infinity;
   await tick();
   assert.deepEqual(ring.entries.map((e) => e[2]), [0, 5, 9]);
+  relay.stop();
+  await running;
+});
+
+void test('a partition the producer does not know yet is retried after a metadata refresh, not failed', async () => {
+  const { consumer, producer, relay, failed } = setup();
+  producer.refuse.set(0, -190);
+  relay.assign(0, 'a', 2, 'r.a', 0);
+  consumer.batches.push([rec('a', 2, 0), rec('a', 2, 1)]);
+  const running = relay.run();
+  await tick();
+  assert.equal(failed.length, 0);
+  assert.equal(producer.metadataRefreshes, 1);
+  assert.deepEqual(producer.produced.map((p) => p.timestamp), [1000, 1001], 'same record retried, order kept');
   relay.stop();
   await running;
 });

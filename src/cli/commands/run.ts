@@ -58,7 +58,14 @@ export async function runUntilSignal(engine: Engine, engineConfig: { metrics: { 
   let observe: Awaited<ReturnType<typeof startObservability>> | undefined;
   let timer: NodeJS.Timeout | undefined;
   try {
-    await engine.start();
+    // A signal may come while the flows still wait for their clusters: race the two.
+    const started = engine.start().then(() => 'started' as const);
+    const first = await Promise.race([started, stop]);
+    if (first !== 'started') {
+      log.info({ reason: first }, `stopping (${first}) before replication started`);
+      started.catch(() => undefined);
+      return 0;
+    }
     observe = await startObservability(engine, engineConfig);
     if (untilMs !== undefined) timer = setTimeout(() => stopRequested('duration'), untilMs);
     const reason = await stop;

@@ -1,0 +1,94 @@
+/**
+ * Reads one partition from its beginning to the end it had when the read started, and returns
+ * the raw records. Made for MM2's small compacted, single-partition internal topics
+ * (checkpoints, heartbeats, offset syncs), which are read whole, the way MirrorClient does.
+ *
+ * The consumer is assigned the partition (no group membership, nothing committed), so it
+ * needs no group and leaves no trace on the cluster. A read ends when a record at or past the
+ * last offset arrived, or when librdkafka reports the end of the partition: the last offsets of
+ * a log may be transaction markers or compacted away, and never arrive as records.
+ */
+import { rdkafka, type RdError, type RdMessage } from './binding.js';
+import type { RdConfig } from './client-config.js';
+import { KafkaError } from '../util/errors.js';
+
+export interface RawRecord {
+  offset: number;
+  key: Buffer | null;
+  value: Buffer | null;
+  /** Record timestamp (ms), when the broker gave one. */
+  timestamp: number | undefined;
+}
+
+export interface ReadOptions {
+  /** Give up (with a KafkaError) after this long. Default 60 s, the Java clients' default.api.timeout.ms. */
+  timeoutMs?: number;
+}
+
+const DEFAULT_TIMEOUT_MS = 60_000;
+
+function fail(err: RdError, cluster: string, topic: string, partition: number, what: string): KafkaError {
+  return new KafkaError(`KAFKA_${err.code}`, `${what} failed: ${err.message}`, { cluster, topic, partition }, err.isRetriable === true, { cause: err });
+}
+
+/**
+ * All records of `topic` partition `partition` from the log start to the end offset at the time
+ * of the call, in offset order. `config` needs bootstrap.servers (and security settings).
+ */
+export async function readPartitionToEnd(cluster: string, config: RdConfig, topic: string, partition = 0, options: ReadOptions = {}): Promise<RawRecord[]> {
+  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const deadline = Date.now() + timeoutMs;
+  const consumer = new rdkafka.KafkaConsumer(
+    {
+      // librdkafka wants a group id for a consumer; with assign() it is never used to join.
+      'group.id': 'strait-internal-topic-reader',
+      ...config,
+      'enable.auto.commit': false,
+      'enable.auto.offset.store': false,
+      'enable.partition.eof': true,
+    },
+    { 'auto.offset.reset': 'earliest' },
+  );
+  await new Promise<void>((resolve, reject) =>
+    consumer.connect({ timeout: Math.min(timeoutMs, 30_000) }, (err) => (err ? reject(fail(err, cluster, topic, partition, 'connecting the reader')) : resolve())),
+  );
+  try {
+    const { lowOffset, highOffset } = await new Promise<{ lowOffset: number; highOffset: number }>((resolve, reject) =>
+      consumer.queryWatermarkOffsets(topic, partition, Math.max(1, deadline - Date.now()), (err, offsets) =>
+        err ? reject(fail(err, cluster, topic, partition, 'reading the log start and end offsets')) : resolve(offsets),
+      ),
+    );
+    const records: RawRecord[] = [];
+    if (highOffset <= lowOffset) return records;
+
+    let reachedEnd = false;
+    consumer.on('partition.eof', (eof) => {
+      if (eof.topic === topic && eof.partition === partition && eof.offset >= highOffset) reachedEnd = true;
+    });
+    consumer.assign([{ topic, partition, offset: lowOffset }]);
+    while (!reachedEnd) {
+      const left = deadline - Date.now();
+      if (left <= 0) {
+        const at = records.length > 0 ? records[records.length - 1].offset : lowOffset - 1;
+        throw new KafkaError(
+          'READ_TIMEOUT',
+          `reading offsets ${lowOffset}..${highOffset - 1} did not finish within ${timeoutMs} ms (last record read: ${at < lowOffset ? 'none' : at})`,
+          { cluster, topic, partition },
+          true,
+        );
+      }
+      consumer.setDefaultConsumeTimeout(Math.min(500, left));
+      const batch = await new Promise<RdMessage[]>((resolve, reject) =>
+        consumer.consume(1000, (err, messages) => (err ? reject(fail(err, cluster, topic, partition, 'consuming')) : resolve(messages))),
+      );
+      for (const m of batch) {
+        if (m.topic !== topic || m.partition !== partition || m.offset >= highOffset) continue;
+        records.push({ offset: m.offset, key: typeof m.key === 'string' ? Buffer.from(m.key) : (m.key ?? null), value: m.value ?? null, timestamp: m.timestamp });
+        if (m.offset >= highOffset - 1) reachedEnd = true;
+      }
+    }
+    return records;
+  } finally {
+    await new Promise<void>((resolve) => consumer.disconnect(() => resolve()));
+  }
+}
