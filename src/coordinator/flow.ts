@@ -55,6 +55,8 @@ export interface FlowDeps {
   /** Starts the flow's replication task on worker `workerId` and returns its channel. */
   launch(workerId: number, onMessage: (msg: WorkerMessage) => void): WorkerChannel;
   log: Logger;
+  /** The flow cannot go on (onRecordError: stop-flow); the engine stops and exits non-zero. */
+  fatal(reason: string): void;
 }
 
 class PartitionState {
@@ -308,6 +310,7 @@ export class FlowCoordinator {
               { flow: flow.name, topic: s.topic, partition: s.partition, offset: String(msg.offset), code: msg.code },
               `flow ${flow.name}: partition ${s.topic}-${s.partition} stopped at source offset ${String(msg.offset)}: ${where}: ${msg.message}. Nothing after this record is committed; fix the cause (e.g. raise max.message.bytes on the target topic) and restart strait to resume at this record.`,
             );
+            if (flow.onRecordError === 'stop-flow') this.deps.fatal(`flow ${flow.name} stopped (onRecordError: stop-flow): partition ${s.topic}-${s.partition} at source offset ${String(msg.offset)}: ${msg.message}`);
           }
         } else {
           this.warn(`worker:${msg.code}`, `worker ${msg.workerId}: ${msg.message}`);

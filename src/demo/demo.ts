@@ -161,7 +161,7 @@ export async function runDemo(o: DemoOptions): Promise<number> {
       draw();
     });
     progress.info(
-      `strait is replicating ${pairs.map((p) => `${p.source} -> ${p.target}`).join(', ')}; ` +
+      `strait is replicating ${pairs.length} topic(s) to the target as ${remoteTopicName(flow, `demo.${runId}.*`)}; ` +
         (o.durationSeconds !== undefined ? `stopping after ${o.durationSeconds} s (or Ctrl-C)` : 'Ctrl-C stops and verifies'),
     );
     if (o.durationSeconds !== undefined) stop.after(o.durationSeconds * 1000);

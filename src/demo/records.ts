@@ -21,7 +21,8 @@ export interface SampleRecord {
   key: Buffer | null;
   value: Buffer | null;
   timestamp: number;
-  headers: SampleHeader[];
+  /** Undefined: no headers (as an empty list). */
+  headers: SampleHeader[] | undefined;
 }
 
 /** Topic kinds, in the order `--topics N` takes them; beyond the list, names are `events-<n>`. */

@@ -25,6 +25,8 @@ import { describeError } from '../util/errors.js';
 const RING_CAPACITY = 65_536;
 const BATCH_SIZE = 2_000;
 const STATS_INTERVAL_MS = 1_000;
+/** Modes the engine runs; the configuration accepts the others so files can be written ahead. */
+const SUPPORTED_MODES = new Set<string>(['at-least-once']);
 
 export interface EngineOptions {
   config: StraitConfig;
@@ -38,6 +40,9 @@ export class Engine {
   readonly flows: FlowCoordinator[] = [];
   readonly startedAt = Date.now();
   private stopping: Promise<void> | undefined;
+  private fatalResolve!: (reason: string) => void;
+  /** Resolves with a reason when a flow cannot go on; the caller stops the engine and exits non-zero. */
+  readonly fatal = new Promise<string>((resolve) => (this.fatalResolve = resolve));
 
   constructor(private readonly options: EngineOptions) {}
 
@@ -45,6 +50,13 @@ export class Engine {
     const { config, log } = this.options;
     const flows = config.flows.filter((f) => f.enabled);
     if (flows.length === 0) throw new Error('no enabled flow in the configuration: set `enabled: true` on at least one flow');
+    // Refuse rather than quietly run a weaker mode than the one asked for.
+    const unsupported = flows.filter((f) => !SUPPORTED_MODES.has(f.mode));
+    if (unsupported.length > 0) {
+      throw new Error(
+        unsupported.map((f) => `flow ${f.name}: mode "${f.mode}" is not available in this version of strait; set mode: at-least-once (the only mode it runs today)`).join('\n'),
+      );
+    }
     const workers = config.engine.workers;
     this.pool = new Piscina({
       filename: new URL('../worker/task.js', import.meta.url).href,
@@ -82,6 +94,10 @@ export class Engine {
       target,
       engine: config.engine,
       log,
+      fatal: (reason) => {
+        log.error({ flow: flow.name }, reason);
+        this.fatalResolve(reason);
+      },
       sourceAdmin: new KafkaAdmin(flow.source, adminConfig(source, `${clientId}-admin`)),
       targetAdmin: new KafkaAdmin(flow.target, adminConfig(target, `${clientId}-admin`)),
       join: (handlers) =>

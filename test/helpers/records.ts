@@ -4,8 +4,8 @@
  * a topic holds, so source and target can be compared record for record.
  */
 import { createHash } from 'node:crypto';
-import { rdkafka, type RdError, type RdMessage } from '../../src/kafka/binding.js';
-import { KafkaAdmin } from '../../src/kafka/admin.js';
+import { hashRecord, partitionRanges, scanPartitions } from '../../src/demo/digest.js';
+import { produceAll } from '../../src/demo/produce.js';
 
 export interface GeneratedRecord {
   key: Buffer | null;
@@ -46,25 +46,14 @@ export async function produceRecords(
   tag: string,
   options: { valueSize?: number } = {},
 ): Promise<void> {
-  let acked = 0;
-  let failed: string | undefined;
-  const producer = new rdkafka.Producer({ 'bootstrap.servers': bootstrap, 'enable.idempotence': true, 'linger.ms': 10, 'queue.buffering.max.messages': 500_000, dr_cb: true });
-  producer.on('delivery-report', (err: RdError | null) => {
-    if (err) failed = err.message;
-    acked++;
-  });
-  producer.setPollInterval(5);
-  await new Promise<void>((resolve, reject) => producer.connect({}, (err) => (err ? reject(new Error(err.message)) : resolve())));
-  for (let i = from; i < from + count; i++) {
-    while (i - from - acked > 200_000) await new Promise((r) => setTimeout(r, 2));
-    const r = makeRecord(tag, i, options.valueSize);
-    producer.produce(topic, i % partitions, r.value, r.key, r.timestamp, undefined, r.headers as never);
+  try {
+    await produceAll(bootstrap, count, (k) => {
+      const i = from + k;
+      return { topic, record: { ...makeRecord(tag, i, options.valueSize), partition: i % partitions } };
+    });
+  } catch (err) {
+    throw new Error(`producing test records failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
   }
-  await new Promise<void>((resolve) => producer.flush(120_000, () => resolve()));
-  for (let k = 0; k < 1000 && acked < count; k++) await new Promise((r) => setTimeout(r, 10));
-  await new Promise<void>((resolve) => producer.disconnect(() => resolve()));
-  if (failed) throw new Error(`producing test records failed: ${failed}`);
-  if (acked !== count) throw new Error(`only ${acked} of ${count} test records were acknowledged`);
 }
 
 export interface PartitionContent {
@@ -75,58 +64,14 @@ export interface PartitionContent {
   sequences: number[];
 }
 
-function hashRecord(h: ReturnType<typeof createHash>, m: RdMessage): void {
-  const field = (b: Buffer | string | null | undefined): void => {
-    if (b === null || b === undefined) h.update('\u0000N');
-    else {
-      h.update(`\u0000${b.length}:`);
-      h.update(b);
-    }
-  };
-  field(m.key);
-  field(m.value);
-  h.update(`\u0000T${m.timestamp ?? -1}`);
-  for (const hdr of (m.headers ?? []) as Record<string, Buffer | null>[]) {
-    for (const [k, v] of Object.entries(hdr)) {
-      h.update(`\u0000H${k}`);
-      field(v);
-    }
-  }
-}
-
 /** Reads a whole partition (up to its current end) and returns its digest and sequences. */
 export async function readPartition(bootstrap: string, topic: string, partition: number): Promise<PartitionContent> {
-  const admin = new KafkaAdmin('test', { 'bootstrap.servers': bootstrap });
-  let end: number;
-  let start: number;
-  try {
-    end = (await admin.listOffsets([{ topic, partition }], 'latest'))[0].offset;
-    start = (await admin.listOffsets([{ topic, partition }], 'earliest'))[0].offset;
-  } finally {
-    admin.close();
-  }
+  const ranges = await partitionRanges('test', bootstrap, [{ topic, partition }]);
   const h = createHash('sha256');
   const sequences: number[] = [];
-  if (end <= start) return { count: 0, digest: h.digest('hex'), sequences };
-  const consumer = new rdkafka.KafkaConsumer({ 'bootstrap.servers': bootstrap, 'group.id': `reader-${process.pid}`, 'enable.auto.commit': false, 'enable.partition.eof': false }, {});
-  await new Promise<void>((resolve, reject) => consumer.connect({}, (err) => (err ? reject(new Error(err.message)) : resolve())));
-  consumer.setDefaultConsumeTimeout(200);
-  consumer.assign([{ topic, partition, offset: start }]);
-  let last = start - 1;
-  const deadline = Date.now() + 180_000;
-  try {
-    while (last < end - 1) {
-      if (Date.now() > deadline) throw new Error(`reading ${topic}-${partition} timed out at offset ${last} of ${end}`);
-      const msgs = await new Promise<RdMessage[]>((resolve, reject) => consumer.consume(5000, (err, m) => (err ? reject(new Error(err.message)) : resolve(m))));
-      for (const m of msgs) {
-        if (m.offset >= end) continue;
-        hashRecord(h, m);
-        sequences.push(sequenceOf(m.timestamp ?? 0));
-        last = m.offset;
-      }
-    }
-  } finally {
-    await new Promise<void>((resolve) => consumer.disconnect(() => resolve()));
-  }
+  await scanPartitions(bootstrap, ranges, (_, m) => {
+    hashRecord(h, m);
+    sequences.push(sequenceOf(m.timestamp ?? 0));
+  });
   return { count: sequences.length, digest: h.digest('hex'), sequences };
 }

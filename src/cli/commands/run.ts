@@ -68,9 +68,9 @@ export async function runUntilSignal(engine: Engine, engineConfig: { metrics: { 
     }
     observe = await startObservability(engine, engineConfig);
     if (untilMs !== undefined) timer = setTimeout(() => stopRequested('duration'), untilMs);
-    const reason = await stop;
+    const reason = await Promise.race([stop, engine.fatal.then((r) => `fatal: ${r}`)]);
     log.info({ reason }, `stopping (${reason})`);
-    return 0;
+    return reason.startsWith('fatal: ') ? 1 : 0;
   } finally {
     if (timer) clearTimeout(timer);
     process.off('SIGINT', onSignal);
