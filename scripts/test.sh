@@ -18,9 +18,14 @@ echo "== unit tests" >&2
 node --test --test-reporter=spec $(find dist/test/unit -name '*.test.js' | sort)
 
 echo "== sandbox clusters" >&2
-export STRAIT_SANDBOX_DIR="${STRAIT_SANDBOX_DIR:-$PWD/.strait/test-sandbox}"
-stop_sandbox() { node bin/strait.cjs sandbox down >&2 || true; }
-trap stop_sandbox EXIT
+# The same sandbox as `strait sandbox up` and the demo. If it is already running (a demo left it
+# up), the tests use it and leave it running; otherwise they start it and stop it at the end.
+if node bin/strait.cjs sandbox status 2>/dev/null | grep -q running; then
+  echo "sandbox already running: using it and leaving it up" >&2
+else
+  stop_sandbox() { node bin/strait.cjs sandbox down >&2 || true; }
+  trap stop_sandbox EXIT
+fi
 node bin/strait.cjs sandbox up
 export STRAIT_TEST_SOURCE_BOOTSTRAP=127.0.0.1:${STRAIT_SANDBOX_SOURCE_PORT:-19092}
 export STRAIT_TEST_TARGET_BOOTSTRAP=127.0.0.1:${STRAIT_SANDBOX_TARGET_PORT:-19094}

@@ -53,11 +53,12 @@ export async function readPartitionToEnd(cluster: string, config: RdConfig, topi
     consumer.connect({ timeout: Math.min(timeoutMs, 30_000) }, (err) => (err ? reject(fail(err, cluster, topic, partition, 'connecting the reader')) : resolve())),
   );
   try {
-    const { lowOffset, highOffset } = await new Promise<{ lowOffset: number; highOffset: number }>((resolve, reject) =>
-      consumer.queryWatermarkOffsets(topic, partition, Math.max(1, deadline - Date.now()), (err, offsets) =>
-        err ? reject(fail(err, cluster, topic, partition, 'reading the log start and end offsets')) : resolve(offsets),
-      ),
-    );
+    const { lowOffset, highOffset } = await new Promise<{ lowOffset: number; highOffset: number }>((resolve, reject) => {
+      consumer.queryWatermarkOffsets(topic, partition, Math.max(1, deadline - Date.now()), (err, offsets) => {
+        if (err) reject(fail(err, cluster, topic, partition, 'reading the log start and end offsets'));
+        else resolve(offsets);
+      });
+    });
     const records: RawRecord[] = [];
     if (highOffset <= lowOffset) return records;
 

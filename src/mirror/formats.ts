@@ -210,7 +210,7 @@ function encodeStruct(format: Mm2Format, part: 'key' | 'value', schemas: readonl
           pos = buf.writeInt32BE(v as number, pos);
           break;
         case 'INT64':
-          pos = buf.writeBigInt64BE(BigInt(v as number), pos);
+          pos = buf.writeBigInt64BE(BigInt(v), pos);
           break;
         case 'STRING': {
           const bytes = strings[s++];

@@ -18,8 +18,8 @@ import { ensureKafkaDist, kafkaJavaCommand, KAFKA_VERSION, MIRROR_CLIENT_VERSION
 import { cacheRoot } from '../../src/sandbox/paths.js';
 import type { Mm2Format } from '../../src/mirror/formats.js';
 
-/** test/java/, from dist/test/helpers/ (where this file runs from) or test/helpers/. */
-const JAVA_SOURCES = fileURLToPath(new URL(import.meta.url.includes('/dist/') ? '../../../test/java/' : '../java/', import.meta.url));
+/** test/java/: this file runs compiled from dist/test/helpers/, or from test/helpers/ under a TypeScript loader. */
+const JAVA_SOURCES = ['../../../test/java/', '../java/'].map((rel) => fileURLToPath(new URL(rel, import.meta.url))).find((dir) => existsSync(dir)) ?? fileURLToPath(new URL('../java/', import.meta.url));
 
 export interface CompiledJava {
   dist: KafkaDist;
