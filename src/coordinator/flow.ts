@@ -35,9 +35,14 @@ import { OFFSET_BEGINNING } from '../worker/protocol.js';
 import { createLatencyHistogram, latencyQuantiles, mergeEncodedHistogram, resetHistogram } from '../metrics/histogram.js';
 import type { FlowSnapshot, PartitionSnapshot } from './snapshot.js';
 import { describeError, describeContext } from '../util/errors.js';
+import type { InternalWriter } from '../kafka/internal-producer.js';
+import { policyForFlow, shouldReplicateGroup } from '../mirror/policy.js';
+import { encodeCheckpointKey, encodeCheckpointValue, encodeOffsetSyncKey, encodeOffsetSyncValue } from '../mirror/formats.js';
 
 export interface TopicAdmin {
   listTopics(): Promise<string[]>;
+  listGroups(): Promise<string[]>;
+  groupOffsets(groupId: string): Promise<{ topic: string; partition: number; offset: number }[]>;
   describeTopics(topics: string[]): Promise<TopicInfo[]>;
   createTopic(topic: string, partitions: number, replicationFactor: number, config?: Record<string, string>): Promise<boolean>;
   createPartitions(topic: string, total: number): Promise<void>;
@@ -57,6 +62,17 @@ export interface FlowDeps {
   log: Logger;
   /** The flow cannot go on (onRecordError: stop-flow); the engine stops and exits non-zero. */
   fatal(reason: string): void;
+  /** MM2's internal records; absent = not emitted. */
+  mm2?: Mm2Outputs;
+}
+
+export interface Mm2Outputs {
+  /** Writes `mm2-offset-syncs.<target>.internal` (on the source cluster, like MM2's default). */
+  offsetSyncs?: InternalWriter;
+  /** Writes `<source>.checkpoints.internal` on the target cluster. */
+  checkpoints?: InternalWriter;
+  checkpointIntervalMs: number;
+  internalReplicationFactor: number;
 }
 
 class PartitionState {
@@ -97,7 +113,10 @@ export class FlowCoordinator {
   private readonly replicationLatency = createLatencyHistogram('accumulator');
   private readonly relayLatency = createLatencyHistogram('accumulator');
   private readonly recentLatency = createLatencyHistogram('accumulator');
-  private totals = { records: 0, bytes: 0, failed: 0, commits: 0, commitErrors: 0 };
+  private totals = { records: 0, bytes: 0, failed: 0, commits: 0, commitErrors: 0, offsetSyncs: 0, checkpoints: 0, groupsCheckpointed: 0 };
+  /** Last checkpoint written per group and partition: "group\0topic\0partition" -> [upstream, downstream]. */
+  private readonly lastCheckpoint = new Map<string, [number, number]>();
+  private lastCheckpointAt = -1;
   private lastWarning = new Map<string, number>();
   private lastRecent = latencyQuantiles(createLatencyHistogram('interval'));
 
@@ -126,6 +145,65 @@ export class FlowCoordinator {
     this.timers.push(setInterval(() => void this.refreshTopics().then((t) => this.subscribe(t), (e: unknown) => this.warn('refresh', `topic refresh failed: ${describeError(e)}`)), flow.refreshTopicsIntervalMs));
     this.timers.push(setInterval(() => void this.commit(), engine.commitIntervalMs));
     this.timers.push(setInterval(() => this.drainAll(), 10));
+    const mm2 = this.deps.mm2;
+    if (mm2?.offsetSyncs) await mm2.offsetSyncs.ensureTopic(policyForFlow(flow).offsetSyncsTopic(flow.target), mm2.internalReplicationFactor);
+    if (mm2?.checkpoints) {
+      await mm2.checkpoints.ensureTopic(policyForFlow(flow).checkpointsTopic(flow.source), mm2.internalReplicationFactor);
+      let running = false;
+      this.timers.push(
+        setInterval(() => {
+          if (running) return;
+          running = true;
+          this.emitCheckpoints()
+            .catch((e: unknown) => this.warn('checkpoints', `emitting checkpoints failed (will retry): ${describeError(e)}`))
+            .finally(() => (running = false));
+        }, mm2.checkpointIntervalMs),
+      );
+    }
+  }
+
+  /**
+   * MM2's MirrorCheckpointTask, with exact translation: for every consumer group on the source
+   * that the flow's group filters select, and every partition this process replicates, write a
+   * checkpoint (group, remote topic, partition, upstream = the group's committed offset,
+   * downstream = the exact target position) to `<source>.checkpoints.internal` on the target.
+   * Only positions the offset map covers are translated (a group ahead of replication, or behind
+   * what this process replicated since it got the partition, waits). A checkpoint is written when
+   * it changed; it never moves backwards unless the group's source offset did (a rewind).
+   */
+  async emitCheckpoints(): Promise<number> {
+    const { flow, sourceAdmin } = this.deps;
+    const writer = this.deps.mm2?.checkpoints;
+    if (!writer || this.partitions.size === 0) return 0;
+    const topic = policyForFlow(flow).checkpointsTopic(flow.source);
+    const groups = (await sourceAdmin.listGroups()).filter((g) => g !== flow.groupId && shouldReplicateGroup(g, flow));
+    let written = 0;
+    const checkpointed = new Set<string>();
+    for (const group of groups) {
+      this.drainAll();
+      for (const o of await sourceAdmin.groupOffsets(group)) {
+        const s = this.partitions.get(partitionKey(o.topic, o.partition));
+        if (!s) continue;
+        const downstream = s.runs.translate(o.offset);
+        if (downstream === undefined) continue;
+        const key = `${group}\u0000${s.targetTopic}\u0000${o.partition}`;
+        const last = this.lastCheckpoint.get(key);
+        if (last && last[0] === o.offset && last[1] === downstream) continue;
+        if (last && o.offset >= last[0] && downstream < last[1]) continue; // never backwards without a rewind
+        writer.write(
+          topic,
+          encodeCheckpointKey({ consumerGroupId: group, topic: s.targetTopic, partition: o.partition }),
+          encodeCheckpointValue({ upstreamOffset: o.offset, downstreamOffset: downstream, metadata: '' }),
+        );
+        this.lastCheckpoint.set(key, [o.offset, downstream]);
+        checkpointed.add(group);
+        written++;
+      }
+    }
+    this.totals.checkpoints += written;
+    this.totals.groupsCheckpointed = checkpointed.size || this.totals.groupsCheckpointed;
+    this.lastCheckpointAt = Date.now();
+    return written;
   }
 
   /**
@@ -271,6 +349,21 @@ export class FlowCoordinator {
     const s = key === undefined ? undefined : this.partitions.get(key);
     if (!s || s.channel !== channel) return;
     s.replicated = src + count;
+    const offsetSyncs = this.deps.mm2?.offsetSyncs;
+    if (offsetSyncs) {
+      // An offset sync whenever the source->target delta changes (a new run), so MM2-style
+      // readers of the offset-syncs topic never translate past the truth.
+      const hs = s.runs.highestSource();
+      const ht = s.runs.highestTarget();
+      if (hs === undefined || ht === undefined || src !== hs + 1 || tgt !== ht + 1) {
+        offsetSyncs.write(
+          policyForFlow(this.deps.flow).offsetSyncsTopic(this.deps.flow.target),
+          encodeOffsetSyncKey({ topic: s.topic, partition: s.partition }),
+          encodeOffsetSyncValue({ upstreamOffset: src, downstreamOffset: tgt }),
+        );
+        this.totals.offsetSyncs++;
+      }
+    }
     s.runs.add(src, tgt, count);
     if (ts > s.replicatedTimestamp) s.replicatedTimestamp = ts;
     s.records += count;
@@ -415,6 +508,11 @@ export class FlowCoordinator {
       recentReplicationLatency: recent,
       commits: this.totals.commits,
       commitErrors: this.totals.commitErrors,
+      offsetSyncs: this.totals.offsetSyncs,
+      checkpoints: this.totals.checkpoints,
+      groupsCheckpointed: this.totals.groupsCheckpointed,
+      lastCheckpointAt: this.lastCheckpointAt,
+      offsetRuns: [...this.partitions.values()].reduce((a, s) => a + s.runs.size, 0),
       topics: this.sourcePartitions.size,
     };
   }

@@ -48,6 +48,17 @@ export interface FlowSnapshot {
   recentRelayLatency?: LatencyQuantiles;
   commits: number;
   commitErrors: number;
+  /** MM2 internal records written by this process since start. */
+  offsetSyncs?: number;
+  checkpoints?: number;
+  /** Consumer groups that got a checkpoint in the last round. */
+  groupsCheckpointed?: number;
+  /** When checkpoints were last emitted (ms); -1 = never. */
+  lastCheckpointAt?: number;
+  /** Runs in the flow's source->target offset maps (all partitions). */
+  offsetRuns?: number;
+  /** When a heartbeat for this flow's pair was last written (ms); -1 = never. */
+  lastHeartbeatAt?: number;
   topics: number;
 }
 

@@ -19,7 +19,10 @@ import { joinGroup } from '../kafka/group-member.js';
 import { adminConfig, consumerConfig, producerConfig } from '../kafka/client-config.js';
 import type { RelayTaskInput, RelayTaskResult } from '../worker/task.js';
 import type { WorkerMessage } from '../worker/protocol.js';
-import { describeError } from '../util/errors.js';
+import { describeError, type KafkaError } from '../util/errors.js';
+import { createInternalWriter, type InternalWriter } from '../kafka/internal-producer.js';
+import { HeartbeatEmitter, allPairs } from '../mirror/heartbeats.js';
+import { DefaultReplicationPolicy } from '../mirror/policy.js';
 
 /** Progress ring entries per task: 64 Ki runs (2.5 MiB), minutes of headroom at full speed. */
 const RING_CAPACITY = 65_536;
@@ -27,6 +30,11 @@ const BATCH_SIZE = 2_000;
 const STATS_INTERVAL_MS = 1_000;
 /** Modes the engine runs; the configuration accepts the others so files can be written ahead. */
 const SUPPORTED_MODES = new Set<string>(['at-least-once']);
+/** MM2's defaults: emit.heartbeats.interval.seconds = 1, emit.checkpoints.interval.seconds = 60 (strait: 5 s). */
+const HEARTBEAT_INTERVAL_MS = 1_000;
+const CHECKPOINT_INTERVAL_MS = 5_000;
+/** Replication factor of MM2's internal topics strait creates; -1 = the broker's default. */
+const INTERNAL_REPLICATION_FACTOR = -1;
 
 export interface EngineOptions {
   config: StraitConfig;
@@ -40,6 +48,9 @@ export class Engine {
   readonly flows: FlowCoordinator[] = [];
   readonly startedAt = Date.now();
   private stopping: Promise<void> | undefined;
+  /** One writer of MM2 internal records per cluster alias. */
+  private readonly writers = new Map<string, InternalWriter>();
+  private heartbeats: HeartbeatEmitter | undefined;
   private fatalResolve!: (reason: string) => void;
   /** Resolves with a reason when a flow cannot go on; the caller stops the engine and exits non-zero. */
   readonly fatal = new Promise<string>((resolve) => (this.fatalResolve = resolve));
@@ -67,10 +78,22 @@ export class Engine {
       // A task lives as long as the flow; nothing waits in the queue for long.
       maxQueue: workers * flows.length,
     });
+    // Writers for MM2's internal topics on every cluster of the configuration (heartbeats go to
+    // every cluster, like MM2's dedicated mode; see src/mirror/heartbeats.ts).
+    for (const [alias, cluster] of config.clusters) {
+      const onError = (err: KafkaError): void => log.warn({ cluster: alias, err: err.message }, `MM2 internal records on ${alias}: ${err.message}`);
+      this.writers.set(alias, createInternalWriter(alias, producerConfig(cluster, 'strait-internal'), adminConfig(cluster, 'strait-internal-admin'), onError));
+    }
     for (const flow of flows) {
       const coordinator = this.createFlow(flow);
       this.flows.push(coordinator);
     }
+    this.heartbeats = new HeartbeatEmitter(allPairs([...config.clusters.keys()]), this.writers, {
+      intervalMs: HEARTBEAT_INTERVAL_MS,
+      topic: new DefaultReplicationPolicy().heartbeatsTopic(),
+      replicationFactor: INTERNAL_REPLICATION_FACTOR,
+    });
+    this.heartbeats.start();
     // Flows start one after the other so that an error names the flow that failed.
     for (const f of this.flows) {
       try {
@@ -94,6 +117,12 @@ export class Engine {
       target,
       engine: config.engine,
       log,
+      mm2: {
+        offsetSyncs: this.writers.get(flow.source),
+        checkpoints: this.writers.get(flow.target),
+        checkpointIntervalMs: CHECKPOINT_INTERVAL_MS,
+        internalReplicationFactor: INTERNAL_REPLICATION_FACTOR,
+      },
       fatal: (reason) => {
         log.error({ flow: flow.name }, reason);
         this.fatalResolve(reason);
@@ -142,7 +171,12 @@ export class Engine {
 
   /** See FlowCoordinator.snapshot for `rotate`. */
   snapshot(rotate = false): EngineSnapshot {
-    return { takenAt: Date.now(), startedAt: this.startedAt, flows: this.flows.map((f) => f.snapshot(rotate)) };
+    const flows = this.flows.map((f) => {
+      const snap = f.snapshot(rotate);
+      snap.lastHeartbeatAt = this.heartbeats?.lastEmitted.get(`${snap.source}->${snap.target}`) ?? -1;
+      return snap;
+    });
+    return { takenAt: Date.now(), startedAt: this.startedAt, flows };
   }
 
   /** Ordered shutdown within the configured deadline. Safe to call more than once. */
@@ -151,7 +185,9 @@ export class Engine {
       const { config, log } = this.options;
       const deadline = Date.now() + config.engine.shutdownTimeoutMs;
       log.info({ deadlineMs: config.engine.shutdownTimeoutMs }, 'strait stopping: draining in-flight records and committing progress');
+      this.heartbeats?.stop();
       await Promise.all(this.flows.map((f) => f.stop(deadline).catch((e: unknown) => log.error({ flow: f.name, err: describeError(e) }, `flow ${f.name}: stop failed: ${describeError(e)}`))));
+      await Promise.all([...this.writers.values()].map((w) => w.close().catch(() => undefined)));
       await this.pool?.destroy();
       log.info('strait stopped');
     })();

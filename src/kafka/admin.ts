@@ -101,6 +101,16 @@ export class KafkaAdmin {
     });
   }
 
+  /** Consumer group ids on the cluster. */
+  listGroups(): Promise<string[]> {
+    return new Promise((resolve, reject) => {
+      this.client.listGroups({ timeout: DEFAULT_TIMEOUT_MS }, (err, result) => {
+        if (err) return reject(this.fail(err, 'listing consumer groups'));
+        resolve(result.groups.map((g) => g.groupId));
+      });
+    });
+  }
+
   /** Committed offsets of a consumer group (all its partitions, or the ones given). */
   groupOffsets(groupId: string, partitions?: { topic: string; partition: number }[]): Promise<PartitionOffsets[]> {
     return new Promise((resolve, reject) => {

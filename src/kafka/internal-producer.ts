@@ -1,0 +1,97 @@
+/**
+ * A producer for MM2's internal records (heartbeats, checkpoints, offset syncs): small keyed
+ * records to single-partition compacted topics, written from the main thread. Idempotent and
+ * retried without a deadline like the relay producer, so a record is not dropped while a cluster
+ * is briefly unreachable; a record the cluster refuses for good is reported to `onError`.
+ */
+import { rdkafka, type RdError, type RdProducer } from './binding.js';
+import type { RdConfig } from './client-config.js';
+import { KafkaAdmin } from './admin.js';
+import { KafkaError } from '../util/errors.js';
+
+export interface InternalWriter {
+  /** Creates the topic if missing: one partition, compacted, like MM2's internal topics. */
+  ensureTopic(topic: string, replicationFactor: number): Promise<void>;
+  /** Queues one record for partition 0; never throws (errors go to onError). */
+  write(topic: string, key: Buffer, value: Buffer): void;
+  close(): Promise<void>;
+}
+
+/** Records queued while the producer is not connected yet; beyond this they are refused (reported). */
+const MAX_PENDING = 100_000;
+
+class BindingInternalWriter implements InternalWriter {
+  private readonly ensured = new Set<string>();
+  private producer: RdProducer | undefined;
+  private pending: [string, Buffer, Buffer][] = [];
+  private closed = false;
+  readonly connected: Promise<void>;
+
+  constructor(
+    private readonly cluster: string,
+    private readonly config: RdConfig,
+    private readonly admin: KafkaAdmin,
+    private readonly onError: (err: KafkaError) => void,
+  ) {
+    this.connected = this.connectLoop();
+  }
+
+  /** Connects in the background, retrying with backoff: a cluster down at start is waited for. */
+  private async connectLoop(): Promise<void> {
+    for (let backoff = 1000; !this.closed; backoff = Math.min(backoff * 2, 30_000)) {
+      const producer = new rdkafka.Producer({ ...this.config, 'enable.idempotence': true, acks: 'all', 'message.timeout.ms': 0, 'linger.ms': 20, dr_cb: true } as never);
+      producer.on('delivery-report', (err: RdError | null, report: { topic: string }) => {
+        if (err) this.onError(new KafkaError(`KAFKA_${err.code}`, `writing to ${report.topic} failed: ${err.message}`, { cluster: this.cluster, topic: report.topic }, false, { cause: err }));
+      });
+      producer.on('event.error', (err: RdError) => this.onError(new KafkaError(`KAFKA_${err.code}`, `internal-topic producer: ${err.message}`, { cluster: this.cluster }, true, { cause: err })));
+      try {
+        await new Promise<void>((resolve, reject) => producer.connect({ timeout: 30_000 }, (err: RdError | null) => (err ? reject(new Error(err.message)) : resolve())));
+      } catch (err) {
+        this.onError(new KafkaError('CONNECT', `the internal-topic producer could not connect (${(err as Error).message}); retrying in ${backoff / 1000} s`, { cluster: this.cluster }, true));
+        await new Promise((r) => setTimeout(r, backoff));
+        continue;
+      }
+      producer.setPollInBackground(true);
+      this.producer = producer;
+      for (const [topic, key, value] of this.pending.splice(0)) this.write(topic, key, value);
+      return;
+    }
+  }
+
+  async ensureTopic(topic: string, replicationFactor: number): Promise<void> {
+    if (this.ensured.has(topic)) return;
+    // Reachable first: the producer's connect loop is the one place that waits for the cluster.
+    await this.connected;
+    await this.admin.createTopic(topic, 1, replicationFactor, { 'cleanup.policy': 'compact' });
+    this.ensured.add(topic);
+  }
+
+  write(topic: string, key: Buffer, value: Buffer): void {
+    if (!this.producer) {
+      if (this.pending.length < MAX_PENDING) this.pending.push([topic, key, value]);
+      else this.onError(new KafkaError('PENDING_FULL', `not connected yet: a record for ${topic} was not queued (${MAX_PENDING} waiting)`, { cluster: this.cluster, topic }, true));
+      return;
+    }
+    try {
+      this.producer.produce(topic, 0, value, key, Date.now());
+    } catch (err) {
+      const e = err as RdError;
+      this.onError(new KafkaError(`KAFKA_${e.code}`, `writing to ${topic} failed: ${e.message}`, { cluster: this.cluster, topic }, true, { cause: err }));
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    const producer = this.producer;
+    if (producer) {
+      await new Promise<void>((resolve) => producer.flush(5_000, () => resolve()));
+      await new Promise<void>((resolve) => producer.disconnect(() => resolve()));
+    }
+    this.admin.close();
+  }
+}
+
+/** Returns at once; the producer connects in the background (see connectLoop). */
+export function createInternalWriter(cluster: string, producerConfig: RdConfig, adminConfig: RdConfig, onError: (err: KafkaError) => void): InternalWriter {
+  return new BindingInternalWriter(cluster, producerConfig, new KafkaAdmin(cluster, adminConfig), onError);
+}
