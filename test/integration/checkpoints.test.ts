@@ -1,0 +1,127 @@
+/**
+ * Checkpoints and failover of a consumer group, checked with Kafka's own Java client:
+ * strait writes checkpoints; RemoteClusterUtils.translateOffsets (connect-mirror-client) reads
+ * them; a consumer that resumes on the target at the translated offsets reads exactly the records
+ * the group had not consumed on the source: none missing, none repeated. Also for a topic with
+ * holes in its offsets (transaction markers and aborted transactions), where MM2 itself can only
+ * translate "at or before".
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { rdkafka, type RdError, type RdMessage } from '../../src/kafka/binding.js';
+import { KafkaAdmin } from '../../src/kafka/admin.js';
+import { getClusters, uniqueName } from '../helpers/clusters.js';
+import { produceRecords, sequenceOf, BASE_TIMESTAMP } from '../helpers/records.js';
+import { StraitProcess, writeConfig } from '../helpers/strait-process.js';
+import { waitForCatchUp } from '../helpers/replication.js';
+import { mm2Check } from '../helpers/java.js';
+
+/** Commits `offsets` (next offset to read) for `group` on the cluster, as a consumer would. */
+async function commitGroup(bootstrap: string, group: string, offsets: { topic: string; partition: number; offset: number }[]): Promise<void> {
+  const c = new rdkafka.KafkaConsumer({ 'bootstrap.servers': bootstrap, 'group.id': group, 'enable.auto.commit': false }, {});
+  await new Promise<void>((resolve, reject) => c.connect({}, (err: RdError | null) => (err ? reject(new Error(err.message)) : resolve())));
+  c.commitSync(offsets);
+  await new Promise<void>((resolve) => c.disconnect(() => resolve()));
+}
+
+/** Sequence numbers of the records a read_committed consumer sees in [from, end) of a partition. */
+async function visibleFrom(bootstrap: string, topic: string, partition: number, from: number): Promise<number[]> {
+  const admin = new KafkaAdmin('test', { 'bootstrap.servers': bootstrap });
+  const end = (await admin.listOffsets([{ topic, partition }], 'latest'))[0].offset;
+  admin.close();
+  const c = new rdkafka.KafkaConsumer({ 'bootstrap.servers': bootstrap, 'group.id': `reader-${process.pid}`, 'enable.auto.commit': false, 'isolation.level': 'read_committed', 'enable.partition.eof': true } as never, {});
+  await new Promise<void>((resolve, reject) => c.connect({}, (err: RdError | null) => (err ? reject(new Error(err.message)) : resolve())));
+  c.setDefaultConsumeTimeout(200);
+  c.assign([{ topic, partition, offset: from }]);
+  const out: number[] = [];
+  let eof = false;
+  c.on('partition.eof', () => (eof = true));
+  const deadline = Date.now() + 60_000;
+  while (!eof && Date.now() < deadline) {
+    const msgs = await new Promise<RdMessage[]>((resolve, reject) => c.consume(1000, (err, m) => (err ? reject(new Error(err.message)) : resolve(m))));
+    for (const m of msgs) if (m.offset < end) out.push(sequenceOf(m.timestamp ?? 0));
+  }
+  await new Promise<void>((resolve) => c.disconnect(() => resolve()));
+  return out;
+}
+
+/** Writes batches of 10 records in transactions, committing two of every three; returns the count written. */
+async function produceTransactions(bootstrap: string, topic: string, batches: number): Promise<void> {
+  const p = new rdkafka.Producer({ 'bootstrap.servers': bootstrap, 'transactional.id': uniqueName('tx'), dr_cb: true });
+  await new Promise<void>((resolve, reject) => p.connect({}, (err: RdError | null) => (err ? reject(new Error(err.message)) : resolve())));
+  p.setPollInterval(10);
+  await new Promise<void>((resolve, reject) => p.initTransactions(30_000, (err) => (err ? reject(new Error(err.message)) : resolve())));
+  let seq = 0;
+  for (let b = 0; b < batches; b++) {
+    await new Promise<void>((resolve, reject) => p.beginTransaction((err) => (err ? reject(new Error(err.message)) : resolve())));
+    for (let i = 0; i < 10; i++, seq++) p.produce(topic, 0, Buffer.from(`v${seq}`), Buffer.from(`k${seq}`), BASE_TIMESTAMP + seq);
+    if (b % 3 === 2) await new Promise<void>((resolve, reject) => p.abortTransaction(30_000, (err) => (err ? reject(new Error(err.message)) : resolve())));
+    else await new Promise<void>((resolve, reject) => p.commitTransaction(30_000, (err) => (err ? reject(new Error(err.message)) : resolve())));
+  }
+  await new Promise<void>((resolve) => p.disconnect(() => resolve()));
+}
+
+async function translated(target: string, group: string, want: number): Promise<Map<string, number>> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const [answer] = await mm2Check({ 'bootstrap.servers': target }, [{ op: 'translateOffsets', remoteClusterAlias: 'source', consumerGroupId: group, timeoutMs: 20_000 }]);
+    const offsets = answer?.offsets ?? [];
+    if (offsets.length >= want) return new Map(offsets.map((o) => [`${o.topic}/${o.partition}`, Number(o.offset)]));
+    if (Date.now() > deadline) throw new Error(`RemoteClusterUtils.translateOffsets returned ${offsets.length} of ${want} partitions for ${group}: ${JSON.stringify(answer)}`);
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+}
+
+void test('failover of a consumer group through checkpoints: exact, with Java RemoteClusterUtils, also across transaction markers and aborted records', { timeout: 6 * 60_000 }, async (t) => {
+  const clusters = await getClusters();
+  const prefix = uniqueName('ckpt');
+  const plain = `${prefix}.plain`;
+  const tx = `${prefix}.tx`;
+  const admin = new KafkaAdmin('source', { 'bootstrap.servers': clusters.source.bootstrap });
+  t.after(() => admin.close());
+  await admin.createTopic(plain, 3, 1);
+  await admin.createTopic(tx, 1, 1);
+  await produceRecords(clusters.source.bootstrap, plain, 3, 0, 30_000, plain);
+  await produceTransactions(clusters.source.bootstrap, tx, 30);
+
+  // The group consumed part of each partition on the source. On the transactional topic it
+  // stopped right after a commit marker's offset and inside an aborted batch: positions with no
+  // visible record, where only an exact map says where to resume on the target.
+  const group = `${prefix}-app`;
+  const positions = [
+    { topic: plain, partition: 0, offset: 1234 },
+    { topic: plain, partition: 1, offset: 5000 },
+    { topic: plain, partition: 2, offset: 9999 },
+    // Offsets of the tx topic: batch b occupies [11b, 11b + 9] and its marker 11b + 10.
+    { topic: tx, partition: 0, offset: 11 * 5 + 10 }, // the commit marker of batch 5
+  ];
+  await commitGroup(clusters.source.bootstrap, group, positions);
+  const group2 = `${prefix}-app2`;
+  await commitGroup(clusters.source.bootstrap, group2, [{ topic: tx, partition: 0, offset: 11 * 8 + 3 }]); // inside aborted batch 8
+
+  const config = writeConfig(clusters.source.bootstrap, clusters.target.bootstrap, { include: [`${prefix}\\..*`], groupId: `${prefix}-strait`, extraFlow: { groups: { include: [`${prefix}-app.*`] } } });
+  const strait = new StraitProcess(config);
+  t.after(() => strait.kill('SIGKILL'));
+  await strait.waitForLog(/assigned \d+ partition/);
+  await waitForCatchUp(clusters.source.bootstrap, clusters.target.bootstrap, [{ source: plain, target: `source.${plain}`, partitions: 3 }], 120_000);
+
+  const got = await translated(clusters.target.bootstrap, group, positions.length);
+  const got2 = await translated(clusters.target.bootstrap, group2, 1);
+  strait.kill('SIGTERM');
+  assert.equal((await strait.exited).code, 0);
+
+  const checks = [...positions.map((p) => ({ ...p, group, map: got })), { topic: tx, partition: 0, offset: 11 * 8 + 3, group: group2, map: got2 }];
+  for (const p of checks) {
+    const remote = `source.${p.topic}`;
+    const at = p.map.get(`${remote}/${p.partition}`);
+    assert.ok(at !== undefined, `${p.group}: a translated offset for ${remote}-${p.partition}`);
+    const rest = await visibleFrom(clusters.source.bootstrap, p.topic, p.partition, p.offset);
+    const resumed = await visibleFrom(clusters.target.bootstrap, remote, p.partition, at);
+    assert.ok(rest.length > 0);
+    assert.deepEqual(resumed, rest, `${p.group} on ${remote}-${p.partition}: resuming at target offset ${at} reads exactly what was left at source offset ${p.offset}`);
+  }
+  // Heartbeats: the target knows its upstream cluster.
+  const [hops, upstream] = await mm2Check({ 'bootstrap.servers': clusters.target.bootstrap }, [{ op: 'replicationHops', sourceClusterAlias: 'source' }, { op: 'upstreamClusters' }]);
+  assert.equal(hops?.hops, 1, 'RemoteClusterUtils.replicationHops(target, "source") is 1');
+  assert.ok(upstream?.clusters?.includes('source'), `upstreamClusters includes "source": ${JSON.stringify(upstream)}`);
+});
