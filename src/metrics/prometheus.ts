@@ -170,6 +170,16 @@ const FAMILIES: readonly FamilyDef[] = [
   }),
   perFlow('strait_flow_partitions', 'gauge', 'Source partitions of the flow assigned to this process.', (f) => f.partitions.length),
   perFlow('strait_flow_topics', 'gauge', 'Source topics the flow replicates.', (f) => f.topics),
+  perFlow('strait_offset_syncs_total', 'counter', 'MM2 offset-sync records written (one per new source->target offset run).', (f) => f.offsetSyncs),
+  perFlow('strait_checkpoints_total', 'counter', 'MM2 checkpoint records written for consumer groups.', (f) => f.checkpoints),
+  perFlow('strait_groups_checkpointed', 'gauge', 'Consumer groups that got a checkpoint in the latest round.', (f) => f.groupsCheckpointed),
+  perFlow('strait_checkpoint_age_seconds', 'gauge', 'Seconds since checkpoints were last emitted (absent before the first round).', (f, ctx) =>
+    f.lastCheckpointAt === undefined || f.lastCheckpointAt < 0 ? undefined : milli(Math.max(0, (ctx.snapshot.takenAt - f.lastCheckpointAt) / 1000)),
+  ),
+  perFlow('strait_heartbeat_age_seconds', 'gauge', "Seconds since the flow's heartbeat was last written to the target (absent before the first).", (f, ctx) =>
+    f.lastHeartbeatAt === undefined || f.lastHeartbeatAt < 0 ? undefined : milli(Math.max(0, (ctx.snapshot.takenAt - f.lastHeartbeatAt) / 1000)),
+  ),
+  perFlow('strait_offset_map_runs', 'gauge', 'Runs kept in the exact source->target offset maps of the flow (translation state).', (f) => f.offsetRuns),
   latencySummary(
     'strait_replication_latency_ms',
     'Milliseconds from a record\'s source timestamp to the target\'s acknowledgement; quantiles over the latest interval.',
