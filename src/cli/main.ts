@@ -13,6 +13,8 @@ const commands: Record<string, () => Promise<{ command: Command }>> = {
   validate: () => import('./commands/validate.js'),
   run: () => import('./commands/run.js'),
   status: () => import('./commands/status.js'),
+  translate: () => import('./commands/translate.js'),
+  topology: () => import('./commands/topology.js'),
 };
 
 function help(): string {
@@ -24,6 +26,8 @@ function help(): string {
     'commands:',
     '  run --config <file>              replicate the configured flows until stopped',
     '  status [--url <address>]         what a running strait is doing (from its metrics endpoint)',
+    '  translate --config <f> --cluster <c> --from <c> --group <g>   where a consumer group resumes after failover',
+    '  topology --config <file>         upstream clusters and hops, from heartbeats',
     '  validate --config <file>         check a configuration file; connects to nothing',
     '  sandbox up|down|status|restart   local Kafka clusters on loopback, from Maven Central jars',
   ].join('\n');

@@ -15,6 +15,10 @@ import { produceRecords, sequenceOf, BASE_TIMESTAMP } from '../helpers/records.j
 import { StraitProcess, writeConfig } from '../helpers/strait-process.js';
 import { waitForCatchUp } from '../helpers/replication.js';
 import { mm2Check } from '../helpers/java.js';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const CLI = fileURLToPath(new URL('../../../bin/strait.cjs', import.meta.url));
 
 /** Commits `offsets` (next offset to read) for `group` on the cluster, as a consumer would. */
 async function commitGroup(bootstrap: string, group: string, offsets: { topic: string; partition: number; offset: number }[]): Promise<void> {
@@ -107,6 +111,11 @@ void test('failover of a consumer group through checkpoints: exact, with Java Re
 
   const got = await translated(clusters.target.bootstrap, group, positions.length);
   const got2 = await translated(clusters.target.bootstrap, group2, 1);
+  // `strait translate` (the TypeScript MirrorClient) gives the same answer as Java's.
+  const cli = spawnSync(process.execPath, [CLI, 'translate', '--config', config, '--cluster', 'target', '--from', 'source', '--group', group, '--json'], { encoding: 'utf8' });
+  assert.equal(cli.status, 0, cli.stderr);
+  const fromCli = new Map((JSON.parse(cli.stdout) as { topic: string; partition: number; offset: number }[]).map((o) => [`${o.topic}/${o.partition}`, o.offset]));
+  assert.deepEqual(fromCli, got, 'strait translate agrees with RemoteClusterUtils.translateOffsets');
   strait.kill('SIGTERM');
   assert.equal((await strait.exited).code, 0);
 
