@@ -99,6 +99,28 @@ export const REPLICATION_KEYS = {
   },
 } as const satisfies Table;
 
+const emitSection = (what: string, mm2: string, defaultEnabled: boolean, defaultInterval: number, min: number, doc: string) =>
+  ({
+    enabled: { type: { kind: 'boolean' }, default: defaultEnabled, description: `${doc} (MM2's \`${mm2}.enabled\`).`, example: `enabled: ${String(!defaultEnabled)}` },
+    interval: {
+      type: { kind: 'duration', min, max: 86_400_000 },
+      default: defaultInterval,
+      description: `How often ${what} (MM2's \`${mm2}.interval.seconds\`).`,
+      example: 'interval: 30s',
+    },
+  }) as const satisfies Table;
+
+export const CHECKPOINTS_KEYS = emitSection('checkpoints are written', 'emit.checkpoints', true, 5_000, 500, 'Write MM2 checkpoints (exact translated offsets of consumer groups) to `<source>.checkpoints.internal` on the target');
+export const HEARTBEATS_KEYS = emitSection('heartbeats are written', 'emit.heartbeats', true, 1_000, 100, 'Write MM2 heartbeats for this cluster pair (and its reverse, as MM2 does) to the `heartbeats` topics');
+export const GROUP_OFFSETS_KEYS = emitSection(
+  "translated offsets are committed to the target's groups",
+  'sync.group.offsets',
+  false,
+  60_000,
+  1_000,
+  'Commit translated consumer-group offsets to the same groups on the target, for groups with no active member there, never moving a group backwards',
+);
+
 export const FLOW_KEYS = {
   source: alias('source', 'source: east'),
   target: alias('target', 'target: west'),
@@ -154,6 +176,13 @@ export const FLOW_KEYS = {
     description:
       'The consumer group strait uses on the source cluster. Every strait process running this flow must use the same one: they share the partitions through it.',
     example: 'groupId: strait.east.west',
+  },
+  checkpoints: { type: { kind: 'section', keys: CHECKPOINTS_KEYS }, description: 'MM2 checkpoints for consumer groups (see `groups`).', example: 'checkpoints: { interval: 10s }' },
+  heartbeats: { type: { kind: 'section', keys: HEARTBEATS_KEYS }, description: 'MM2 heartbeats.', example: 'heartbeats: { enabled: false }' },
+  syncGroupOffsets: {
+    type: { kind: 'section', keys: GROUP_OFFSETS_KEYS },
+    description: "Consumer-group offset sync onto the target (MM2's `sync.group.offsets.*`), opt-in.",
+    example: 'syncGroupOffsets: { enabled: true, interval: 10s }',
   },
   onRecordError: {
     type: { kind: 'enum', values: ['stop-partition', 'stop-flow'] },

@@ -232,6 +232,9 @@ function readFlow(item: unknown, index: number, clusters: Map<string, ClusterCon
     refreshTopicsIntervalMs: v.refreshTopicsInterval,
     groupId: v.groupId ?? `strait.${source}.${target}`,
     onRecordError: v.onRecordError,
+    checkpoints: { enabled: v.checkpoints.enabled, intervalMs: v.checkpoints.interval },
+    heartbeats: { enabled: v.heartbeats.enabled, intervalMs: v.heartbeats.interval },
+    syncGroupOffsets: { enabled: v.syncGroupOffsets.enabled, intervalMs: v.syncGroupOffsets.interval },
   };
   return { flow, index, path, linked: sourceOk && targetOk && source !== target, named: v.name !== undefined, grouped: v.groupId !== undefined };
 }

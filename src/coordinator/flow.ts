@@ -36,11 +36,14 @@ import { createLatencyHistogram, latencyQuantiles, mergeEncodedHistogram, resetH
 import type { FlowSnapshot, PartitionSnapshot } from './snapshot.js';
 import { describeError, describeContext } from '../util/errors.js';
 import type { InternalWriter } from '../kafka/internal-producer.js';
+import type { RdConfig } from '../kafka/client-config.js';
 import { policyForFlow, shouldReplicateGroup } from '../mirror/policy.js';
 import { encodeCheckpointKey, encodeCheckpointValue, encodeOffsetSyncKey, encodeOffsetSyncValue } from '../mirror/formats.js';
 
 export interface TopicAdmin {
   listTopics(): Promise<string[]>;
+  groupMembers(groupIds: string[]): Promise<Map<string, number>>;
+  commitGroupOffsets(groupId: string, offsets: { topic: string; partition: number; offset: number }[], config: RdConfig): Promise<void>;
   listGroups(): Promise<string[]>;
   groupOffsets(groupId: string): Promise<{ topic: string; partition: number; offset: number }[]>;
   describeTopics(topics: string[]): Promise<TopicInfo[]>;
@@ -73,6 +76,8 @@ export interface Mm2Outputs {
   checkpoints?: InternalWriter;
   checkpointIntervalMs: number;
   internalReplicationFactor: number;
+  /** Commit translated offsets to the target's groups every interval (MM2's sync.group.offsets). */
+  syncGroupOffsets?: { intervalMs: number; targetConsumerConfig: RdConfig };
 }
 
 class PartitionState {
@@ -117,6 +122,7 @@ export class FlowCoordinator {
   /** Last checkpoint written per group and partition: "group\0topic\0partition" -> [upstream, downstream]. */
   private readonly lastCheckpoint = new Map<string, [number, number]>();
   private lastCheckpointAt = -1;
+  private groupOffsetsSynced = 0;
   private lastWarning = new Map<string, number>();
   private lastRecent = latencyQuantiles(createLatencyHistogram('interval'));
 
@@ -160,6 +166,49 @@ export class FlowCoordinator {
         }, mm2.checkpointIntervalMs),
       );
     }
+    const sync = mm2?.syncGroupOffsets;
+    if (sync) {
+      let running = false;
+      this.timers.push(
+        setInterval(() => {
+          if (running) return;
+          running = true;
+          this.syncGroupOffsets(sync.targetConsumerConfig)
+            .catch((e: unknown) => this.warn('group-sync', `syncing group offsets to ${flow.target} failed (will retry): ${describeError(e)}`))
+            .finally(() => (running = false));
+        }, sync.intervalMs),
+      );
+    }
+  }
+
+  /**
+   * MM2's sync.group.offsets: commit the latest translated offsets to the same consumer groups
+   * on the target, so consumers that fail over find their position there. Only for groups with no
+   * active member on the target (a live consumer owns its offsets), and never moving a group
+   * backwards on the target (it may have consumed further there already).
+   */
+  async syncGroupOffsets(targetConsumerConfig: RdConfig): Promise<number> {
+    const { targetAdmin } = this.deps;
+    const byGroup = new Map<string, { topic: string; partition: number; offset: number }[]>();
+    for (const [key, [, downstream]] of this.lastCheckpoint) {
+      const [group, topic, partition] = key.split('\u0000') as [string, string, string];
+      const list = byGroup.get(group) ?? [];
+      list.push({ topic, partition: Number(partition), offset: downstream });
+      byGroup.set(group, list);
+    }
+    if (byGroup.size === 0) return 0;
+    const members = await targetAdmin.groupMembers([...byGroup.keys()]);
+    let committed = 0;
+    for (const [group, offsets] of byGroup) {
+      if ((members.get(group) ?? 0) > 0) continue;
+      const current = new Map((await targetAdmin.groupOffsets(group)).map((o) => [`${o.topic}\u0000${o.partition}`, o.offset]));
+      const forward = offsets.filter((o) => (current.get(`${o.topic}\u0000${o.partition}`) ?? -1) < o.offset);
+      if (forward.length === 0) continue;
+      await targetAdmin.commitGroupOffsets(group, forward, targetConsumerConfig);
+      committed += forward.length;
+    }
+    this.groupOffsetsSynced += committed;
+    return committed;
   }
 
   /**
@@ -509,6 +558,7 @@ export class FlowCoordinator {
       commits: this.totals.commits,
       commitErrors: this.totals.commitErrors,
       offsetSyncs: this.totals.offsetSyncs,
+      groupOffsetsSynced: this.groupOffsetsSynced,
       checkpoints: this.totals.checkpoints,
       groupsCheckpointed: this.totals.groupsCheckpointed,
       lastCheckpointAt: this.lastCheckpointAt,

@@ -50,6 +50,8 @@ export interface FlowSnapshot {
   commitErrors: number;
   /** MM2 internal records written by this process since start. */
   offsetSyncs?: number;
+  /** Partition offsets committed to the target's consumer groups (sync.group.offsets). */
+  groupOffsetsSynced?: number;
   checkpoints?: number;
   /** Consumer groups that got a checkpoint in the last round. */
   groupsCheckpointed?: number;

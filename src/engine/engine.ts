@@ -88,8 +88,13 @@ export class Engine {
       const coordinator = this.createFlow(flow);
       this.flows.push(coordinator);
     }
-    this.heartbeats = new HeartbeatEmitter(allPairs([...config.clusters.keys()]), this.writers, {
-      intervalMs: HEARTBEAT_INTERVAL_MS,
+    // MM2's dedicated mode emits heartbeats for every pair of clusters; a flow can opt out of its
+    // pair (and the reverse pair) with heartbeats.enabled: false.
+    const off = new Set(flows.filter((f) => f.heartbeats?.enabled === false).flatMap((f) => [`${f.source}->${f.target}`, `${f.target}->${f.source}`]));
+    const pairs = allPairs([...config.clusters.keys()]).filter((p) => !off.has(`${p.source}->${p.target}`));
+    const heartbeatInterval = Math.min(...flows.map((f) => f.heartbeats?.intervalMs ?? HEARTBEAT_INTERVAL_MS));
+    this.heartbeats = new HeartbeatEmitter(pairs, this.writers, {
+      intervalMs: heartbeatInterval,
       topic: new DefaultReplicationPolicy().heartbeatsTopic(),
       replicationFactor: INTERNAL_REPLICATION_FACTOR,
     });
@@ -119,9 +124,12 @@ export class Engine {
       log,
       mm2: {
         offsetSyncs: this.writers.get(flow.source),
-        checkpoints: this.writers.get(flow.target),
-        checkpointIntervalMs: CHECKPOINT_INTERVAL_MS,
+        ...(flow.checkpoints?.enabled === false ? {} : { checkpoints: this.writers.get(flow.target) }),
+        checkpointIntervalMs: flow.checkpoints?.intervalMs ?? CHECKPOINT_INTERVAL_MS,
         internalReplicationFactor: INTERNAL_REPLICATION_FACTOR,
+        ...(flow.syncGroupOffsets?.enabled && flow.checkpoints?.enabled !== false
+          ? { syncGroupOffsets: { intervalMs: flow.syncGroupOffsets.intervalMs, targetConsumerConfig: adminConfig(target, `${clientId}-group-sync`) } }
+          : {}),
       },
       fatal: (reason) => {
         log.error({ flow: flow.name }, reason);

@@ -101,6 +101,40 @@ export class KafkaAdmin {
     });
   }
 
+  /**
+   * Active members of each group (0 for an empty or unknown group). Offsets may be committed
+   * from outside only to a group with none: a live consumer owns its group's offsets.
+   */
+  groupMembers(groupIds: string[]): Promise<Map<string, number>> {
+    if (groupIds.length === 0) return Promise.resolve(new Map());
+    return new Promise((resolve, reject) => {
+      this.client.describeGroups(groupIds, { timeout: DEFAULT_TIMEOUT_MS }, (err, result) => {
+        if (err) return reject(this.fail(err, `describing ${groupIds.length} consumer group(s)`));
+        resolve(new Map(result.groups.map((g) => [g.groupId, g.error ? 0 : g.members.length])));
+      });
+    });
+  }
+
+  /**
+   * Commits offsets for a group that has no active member, as a consumer of that group would
+   * (a consumer that never joins commits with no generation, which the coordinator accepts only
+   * for an empty group).
+   */
+  async commitGroupOffsets(groupId: string, offsets: { topic: string; partition: number; offset: number }[], config: RdConfig): Promise<void> {
+    if (offsets.length === 0) return;
+    const consumer = new rdkafka.KafkaConsumer({ ...config, 'group.id': groupId, 'enable.auto.commit': false }, {});
+    await new Promise<void>((resolve, reject) =>
+      consumer.connect({ timeout: DEFAULT_TIMEOUT_MS }, (err: RdError | null) => (err ? reject(this.fail(err, `connecting to commit offsets of group "${groupId}"`)) : resolve())),
+    );
+    try {
+      consumer.commitSync(offsets);
+    } catch (err) {
+      throw new KafkaError('COMMIT', `committing offsets of group "${groupId}" failed: ${(err as Error).message}`, { cluster: this.cluster }, true, { cause: err });
+    } finally {
+      await new Promise<void>((resolve) => consumer.disconnect(() => resolve()));
+    }
+  }
+
   /** Consumer group ids on the cluster. */
   listGroups(): Promise<string[]> {
     return new Promise((resolve, reject) => {

@@ -171,6 +171,7 @@ const FAMILIES: readonly FamilyDef[] = [
   perFlow('strait_flow_partitions', 'gauge', 'Source partitions of the flow assigned to this process.', (f) => f.partitions.length),
   perFlow('strait_flow_topics', 'gauge', 'Source topics the flow replicates.', (f) => f.topics),
   perFlow('strait_offset_syncs_total', 'counter', 'MM2 offset-sync records written (one per new source->target offset run).', (f) => f.offsetSyncs),
+  perFlow('strait_group_offsets_synced_total', 'counter', "Partition offsets committed to the target's consumer groups (syncGroupOffsets).", (f) => f.groupOffsetsSynced),
   perFlow('strait_checkpoints_total', 'counter', 'MM2 checkpoint records written for consumer groups.', (f) => f.checkpoints),
   perFlow('strait_groups_checkpointed', 'gauge', 'Consumer groups that got a checkpoint in the latest round.', (f) => f.groupsCheckpointed),
   perFlow('strait_checkpoint_age_seconds', 'gauge', 'Seconds since checkpoints were last emitted (absent before the first round).', (f, ctx) =>

@@ -103,7 +103,7 @@ void test('failover of a consumer group through checkpoints: exact, with Java Re
   const group2 = `${prefix}-app2`;
   await commitGroup(clusters.source.bootstrap, group2, [{ topic: tx, partition: 0, offset: 11 * 8 + 3 }]); // inside aborted batch 8
 
-  const config = writeConfig(clusters.source.bootstrap, clusters.target.bootstrap, { include: [`${prefix}\\..*`], groupId: `${prefix}-strait`, extraFlow: { groups: { include: [`${prefix}-app.*`] } } });
+  const config = writeConfig(clusters.source.bootstrap, clusters.target.bootstrap, { include: [`${prefix}\\..*`], groupId: `${prefix}-strait`, extraFlow: { groups: { include: [`${prefix}-app.*`] }, checkpoints: { interval: '1s' }, syncGroupOffsets: { enabled: true, interval: '1s' } } });
   const strait = new StraitProcess(config);
   t.after(() => strait.kill('SIGKILL'));
   await strait.waitForLog(/assigned \d+ partition/);
@@ -116,6 +116,17 @@ void test('failover of a consumer group through checkpoints: exact, with Java Re
   assert.equal(cli.status, 0, cli.stderr);
   const fromCli = new Map((JSON.parse(cli.stdout) as { topic: string; partition: number; offset: number }[]).map((o) => [`${o.topic}/${o.partition}`, o.offset]));
   assert.deepEqual(fromCli, got, 'strait translate agrees with RemoteClusterUtils.translateOffsets');
+  // syncGroupOffsets: the target's group (no members there) holds the translated offsets.
+  const targetAdmin = new KafkaAdmin('target', { 'bootstrap.servers': clusters.target.bootstrap });
+  t.after(() => targetAdmin.close());
+  const deadline = Date.now() + 30_000;
+  let synced = new Map<string, number>();
+  while (Date.now() < deadline) {
+    synced = new Map((await targetAdmin.groupOffsets(group)).map((o) => [`${o.topic}/${o.partition}`, o.offset]));
+    if (synced.size >= got.size) break;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  assert.deepEqual(synced, got, 'the target group was given the translated offsets');
   strait.kill('SIGTERM');
   assert.equal((await strait.exited).code, 0);
 

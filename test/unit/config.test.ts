@@ -87,6 +87,9 @@ void describe('defaults', () => {
         refreshTopicsIntervalMs: 30_000,
         groupId: 'strait.east.west',
         onRecordError: 'stop-partition',
+        checkpoints: { enabled: true, intervalMs: 5000 },
+        heartbeats: { enabled: true, intervalMs: 1000 },
+        syncGroupOffsets: { enabled: false, intervalMs: 60000 },
       },
     ]);
     assert.deepEqual(config.engine, {
