@@ -106,7 +106,7 @@ export class KafkaAdmin {
    * from outside only to a group with none: a live consumer owns its group's offsets.
    */
   groupMembers(groupIds: string[]): Promise<Map<string, number>> {
-    if (groupIds.length === 0) return Promise.resolve(new Map());
+    if (groupIds.length === 0) return Promise.resolve(new Map<string, number>());
     return new Promise((resolve, reject) => {
       this.client.describeGroups(groupIds, { timeout: DEFAULT_TIMEOUT_MS }, (err, result) => {
         if (err) return reject(this.fail(err, `describing ${groupIds.length} consumer group(s)`));
