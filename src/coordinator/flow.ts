@@ -101,6 +101,8 @@ class PartitionState {
   ) {
     this.replicated = start;
     this.committed = start;
+    // The worker reads from the committed offset, or the log's beginning without one.
+    this.runs.startAt(start >= 0 ? start : 0);
   }
 }
 

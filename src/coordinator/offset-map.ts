@@ -146,6 +146,8 @@ export class OffsetRuns {
   private lastTarget = -1;
   /** Lowest translatable position (see "the floor"); meaningful once lastSource >= 0. */
   private floor = 0;
+  /** Where the replicated stream began reading (see startAt); -1 = unknown. */
+  private start = -1;
 
   constructor(options: OffsetRunsOptions = {}) {
     const maxRuns = options.maxRuns ?? DEFAULT_MAX_RUNS;
@@ -183,6 +185,18 @@ export class OffsetRuns {
   }
 
   /**
+   * Declares that replication of this partition began reading at source position `position`
+   * (the consumer's start offset; 0 when it started at the log's beginning). The consumer hands
+   * out the first record at or after it, so every offset between `position` and the first
+   * recorded run is a hole in the source log: a consumer positioned there resumes at the first
+   * replicated record. Only meaningful before the first add().
+   */
+  startAt(position: number): void {
+    checkOffset('position', position);
+    if (this.lastSource < 0) this.start = position;
+  }
+
+  /**
    * Record that source offsets sourceOffset..+count-1 landed at targetOffset..+count-1. Merges
    * into the last run when both sides continue it; otherwise appends a run (dropping the oldest
    * if maxRuns is reached). Throws OffsetRunOrderError if the run does not come strictly after
@@ -204,8 +218,10 @@ export class OffsetRuns {
         throw new OffsetRunOrderError(this, { sourceOffset, targetOffset, count }, { source: lastSource, target: lastTarget });
       }
     } else {
-      // First run ever: nothing is known below it.
-      this.floor = sourceOffset;
+      // First run ever: nothing is known below it, unless we know where reading started: then
+      // [start, sourceOffset) held no record (compacted away, markers, aborted) and translates to
+      // this run's first target offset.
+      this.floor = this.start >= 0 && this.start < sourceOffset ? this.start : sourceOffset;
     }
     this.lastSource = sourceOffset + count - 1;
     this.lastTarget = targetOffset + count - 1;

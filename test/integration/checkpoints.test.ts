@@ -65,6 +65,48 @@ async function produceTransactions(bootstrap: string, topic: string, batches: nu
   await new Promise<void>((resolve) => p.disconnect(() => resolve()));
 }
 
+/** Source offsets a consumer sees in a partition (to find the holes compaction left). */
+async function visibleOffsets(bootstrap: string, topic: string, partition: number): Promise<number[]> {
+  const c = new rdkafka.KafkaConsumer({ 'bootstrap.servers': bootstrap, 'group.id': `reader-${process.pid}`, 'enable.auto.commit': false, 'enable.partition.eof': true }, {});
+  await new Promise<void>((resolve, reject) => c.connect({}, (err: RdError | null) => (err ? reject(new Error(err.message)) : resolve())));
+  c.setDefaultConsumeTimeout(200);
+  c.assign([{ topic, partition, offset: 0 }]);
+  const out: number[] = [];
+  let eof = false;
+  c.on('partition.eof', () => (eof = true));
+  const deadline = Date.now() + 30_000;
+  while (!eof && Date.now() < deadline) {
+    const msgs = await new Promise<RdMessage[]>((resolve, reject) => c.consume(1000, (err, m) => (err ? reject(new Error(err.message)) : resolve(m))));
+    for (const m of msgs) out.push(m.offset);
+  }
+  await new Promise<void>((resolve) => c.disconnect(() => resolve()));
+  return out;
+}
+
+/**
+ * A compacted topic with holes: 20 keys written over and over in bursts (each burst in a new
+ * segment), then the broker's log cleaner removes the older values. Waits until it did.
+ */
+async function compactedWithHoles(bootstrap: string, admin: KafkaAdmin, topic: string): Promise<number[]> {
+  await admin.createTopic(topic, 1, 1, { 'cleanup.policy': 'compact', 'segment.ms': '100', 'min.cleanable.dirty.ratio': '0.01', 'delete.retention.ms': '0', 'min.compaction.lag.ms': '0' });
+  const p = new rdkafka.Producer({ 'bootstrap.servers': bootstrap, dr_cb: true, 'linger.ms': 0 });
+  await new Promise<void>((resolve, reject) => p.connect({}, (err: RdError | null) => (err ? reject(new Error(err.message)) : resolve())));
+  let seq = 0;
+  for (let burst = 0; burst < 8; burst++) {
+    for (let i = 0; i < 100; i++, seq++) p.produce(topic, 0, Buffer.from(`v${seq}`), Buffer.from(`k${seq % 20}`), BASE_TIMESTAMP + seq);
+    await new Promise<void>((resolve) => p.flush(10_000, () => resolve()));
+    await new Promise((r) => setTimeout(r, 250)); // let the segment roll
+  }
+  await new Promise<void>((resolve) => p.disconnect(() => resolve()));
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    const offsets = await visibleOffsets(bootstrap, topic, 0);
+    if (offsets.length < seq - 100) return offsets;
+    if (Date.now() > deadline) throw new Error(`the broker did not compact ${topic} within 2 minutes (${offsets.length} of ${seq} records still there)`);
+    await new Promise((r) => setTimeout(r, 2_000));
+  }
+}
+
 async function translated(target: string, group: string, want: number): Promise<Map<string, number>> {
   const deadline = Date.now() + 60_000;
   for (;;) {
@@ -76,7 +118,7 @@ async function translated(target: string, group: string, want: number): Promise<
   }
 }
 
-void test('failover of a consumer group through checkpoints: exact, with Java RemoteClusterUtils, also across transaction markers and aborted records', { timeout: 6 * 60_000 }, async (t) => {
+void test('failover of a consumer group through checkpoints: exact, with Java RemoteClusterUtils, also across transaction markers, aborted records and compaction holes', { timeout: 6 * 60_000 }, async (t) => {
   const clusters = await getClusters();
   const prefix = uniqueName('ckpt');
   const plain = `${prefix}.plain`;
@@ -87,6 +129,13 @@ void test('failover of a consumer group through checkpoints: exact, with Java Re
   await admin.createTopic(tx, 1, 1);
   await produceRecords(clusters.source.bootstrap, plain, 3, 0, 30_000, plain);
   await produceTransactions(clusters.source.bootstrap, tx, 30);
+  const compacted = `${prefix}.compact`;
+  const left = await compactedWithHoles(clusters.source.bootstrap, admin, compacted);
+  // A position inside a hole: below the first kept record, or between two kept ones.
+  const gap = left.findIndex((o, i) => i > 0 && o !== left[i - 1] + 1);
+  assert.ok(left[0] > 0 || gap > 0, `compaction left holes in ${compacted}: ${left.slice(0, 20).join(',')}`);
+  const inHole = left[0] > 0 ? Math.floor(left[0] / 2) : left[gap - 1] + 1;
+  t.diagnostic(`${compacted}: ${left.length} records left after compaction; a group positioned at ${inHole} sits in a hole`);
 
   // The group consumed part of each partition on the source. On the transactional topic it
   // stopped right after a commit marker's offset and inside an aborted batch: positions with no
@@ -98,6 +147,7 @@ void test('failover of a consumer group through checkpoints: exact, with Java Re
     { topic: plain, partition: 2, offset: 9999 },
     // Offsets of the tx topic: batch b occupies [11b, 11b + 9] and its marker 11b + 10.
     { topic: tx, partition: 0, offset: 11 * 5 + 10 }, // the commit marker of batch 5
+    { topic: compacted, partition: 0, offset: inHole },
   ];
   await commitGroup(clusters.source.bootstrap, group, positions);
   const group2 = `${prefix}-app2`;

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { describe, it, test } from 'node:test';
 import { DEFAULT_MAX_RUNS, OffsetMap, OffsetRunOrderError, OffsetRuns } from '../../src/coordinator/offset-map.js';
 
 /** Small seeded PRNG (mulberry32) so failures reproduce. */
@@ -318,4 +318,17 @@ void describe('OffsetMap', () => {
     assert.equal(map.get('a', 0), undefined);
     assert.throws(() => new OffsetMap({ maxRunsPerPartition: -1 }), /maxRunsPerPartition/);
   });
+});
+
+void test('startAt: positions between where reading began and the first record map to that record', () => {
+  const runs = new OffsetRuns();
+  runs.startAt(100);
+  runs.add(680, 0, 20);
+  assert.equal(runs.translate(100), 0, 'the start position maps to the first replicated record');
+  assert.equal(runs.translate(400), 0, 'inside the hole');
+  assert.equal(runs.translate(99), undefined, 'below the start: unknown');
+  assert.equal(runs.translate(690), 10);
+  const plain = new OffsetRuns();
+  plain.add(680, 0, 20);
+  assert.equal(plain.translate(400), undefined, 'without startAt nothing below the first record is known');
 });
