@@ -502,7 +502,10 @@ export class FlowCoordinator {
     for (const t of this.timers) clearInterval(t);
     this.timers = [];
     for (const c of this.channels) c.send({ type: 'stop', deadlineMs });
-    await Promise.race([Promise.all(this.channels.map((c) => c.stopped)), delay(Math.max(0, deadlineMs - Date.now()))]);
+    // Bounded by the deadline; the timer must not outlive the race, or it keeps the process alive.
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([Promise.all(this.channels.map((c) => c.stopped)), new Promise<void>((r) => (timer = setTimeout(r, Math.max(0, deadlineMs - Date.now()))))]);
+    clearTimeout(timer);
     this.drainAll();
     while (this.committing) await delay(5);
     await this.commit();

@@ -31,6 +31,9 @@ export function localFlowConfig(o: LocalFlowOptions): StraitConfig {
         groups: { include },
         groupId: o.groupId,
         refreshTopicsInterval: '5s',
+        // The run's topics and nothing else: no MM2 heartbeats or checkpoints written to the clusters.
+        heartbeats: { enabled: false },
+        checkpoints: { enabled: false },
       },
     ],
     engine: {

@@ -17,7 +17,8 @@ import { randomBytes } from 'node:crypto';
 import { Engine } from '../engine/engine.js';
 import { startObservability, type Observability } from '../engine/observe.js';
 import { KafkaAdmin } from '../kafka/admin.js';
-import { formatInteger, type FlowSummary } from '../metrics/summary.js';
+import { RateTracker } from '../metrics/rates.js';
+import { formatInteger, summarizeFlow } from '../metrics/summary.js';
 import { remoteTopicName } from '../mirror/policy.js';
 import { Sandbox } from '../sandbox/sandbox.js';
 import { displayPath } from '../sandbox/paths.js';
@@ -27,7 +28,7 @@ import { localFlowConfig } from './config.js';
 import { partitionRanges, type PartitionRange } from './digest.js';
 import { PacedProducer, sleep, type PacedTopic } from './produce.js';
 import { sampleRecord, topicKind } from './records.js';
-import { formatDemoStatus, StatusLine } from './status.js';
+import { formatDemoStatus, StatusLine, topicsView } from './status.js';
 import { formatVerdict } from './verdict.js';
 import { verifyReplication, type TopicPair } from './verify.js';
 
@@ -49,6 +50,9 @@ export const DEMO_LIMITS = { rate: 1_000_000, topics: 20, partitions: 64 } as co
 
 /** How long strait may take to copy what is left once the producer stopped. */
 export const CATCH_UP_TIMEOUT_MS = 60_000;
+
+/** The status line's rate: short enough to follow --rate changes and the final slow-down, long enough to be steady. */
+const RATE_WINDOW_MS = 5_000;
 
 /** `20250114-153012-1f3c`: sorts by start time, readable in a topic list, unique with the random tail. */
 export function newRunId(now = new Date()): string {
@@ -141,24 +145,28 @@ export async function runDemo(o: DemoOptions): Promise<number> {
     }
 
     const startedAt = Date.now();
-    let summary: FlowSummary | undefined;
     let phase: string | undefined;
-    const draw = (): void => {
-      const latest = observe?.latest().flows[0];
-      const line = formatDemoStatus({
-        elapsedMs: Date.now() - startedAt,
-        phase,
-        produced: producer.counts.acked,
-        replicated: latest?.records ?? 0,
-        summary,
-        produceFailed: producer.counts.failed,
-        behind: producer.skipped,
-      });
-      status.show(line);
-    };
-    observe = await startObservability(engine, config.engine, (s) => {
-      summary = s[0];
-      draw();
+    // Rates of the demo topics alone, fed with the same snapshots as the engine's own tracker.
+    const rates = new RateTracker({ windowMs: RATE_WINDOW_MS });
+    const demoTopics = new Set(pairs.map((p) => p.source));
+    observe = await startObservability(engine, config.engine, () => {
+      const snapshot = observe!.latest();
+      const flows = snapshot.flows.map((f) => topicsView(f, demoTopics));
+      rates.observe({ ...snapshot, flows });
+      const summary = summarizeFlow(flows[0], snapshot.takenAt, rates);
+      status.show(
+        formatDemoStatus({
+          elapsedMs: Date.now() - startedAt,
+          phase,
+          // Written rather than acknowledged: on a busy machine the delivery reports reach this
+          // thread later than strait copies the records.
+          produced: producer.counts.sent - producer.counts.failed,
+          replicated: flows[0].records,
+          summary,
+          produceFailed: producer.counts.failed,
+          behind: producer.skipped,
+        }),
+      );
     });
     progress.info(
       `strait is replicating ${pairs.length} topic(s) to the target as ${remoteTopicName(flow, `demo.${runId}.*`)}; ` +
@@ -190,6 +198,8 @@ export async function runDemo(o: DemoOptions): Promise<number> {
       );
     }
 
+    // Before the stop, which hands the partitions (and their counts) back.
+    const counted = left.records === 0 ? engine.snapshot(false).flows.reduce((a, f) => a + topicsView(f, demoTopics).records, 0) : undefined;
     progress.info('stopping strait in order (drain, flush, commit)…');
     await observe.close();
     observe = undefined;
@@ -200,6 +210,9 @@ export async function runDemo(o: DemoOptions): Promise<number> {
     const comparisons = await verifyReplication({ alias: 'source', bootstrap: sourceBootstrap }, { alias: 'target', bootstrap: targetBootstrap }, pairs);
     const verdict = formatVerdict(comparisons);
     for (const line of verdict.lines) out.write(`${line}\n`);
+    // The data is what counts; a mismatch here means strait's own progress figures are off.
+    const copied = comparisons.reduce((a, c) => a + c.targetCount, 0);
+    if (counted !== undefined && counted !== copied) progress.info(`note: strait's metrics count ${formatInteger(counted)} records copied, the target holds ${formatInteger(copied)}`);
     return verdict.ok ? 0 : 1;
   } finally {
     status.done();

@@ -127,10 +127,12 @@ export interface PacedTopic {
 
 /**
  * The demo's producer: `ratePerSecond` records in total, spread round-robin over the topics, each
- * with the current time as its timestamp, until stop(). It never lets more than one second's worth
+ * with the current time as its timestamp, until stop(). It never lets more than two seconds' worth
  * of records wait for acknowledgement; when the cluster is slower, records are dropped from the
  * schedule (counted in `skipped`) rather than queued without bound.
  */
+const MAX_OUTSTANDING_SECONDS = 2;
+
 export class PacedProducer {
   private readonly producer: CountingProducer;
   private bucket: TokenBucket | undefined;
@@ -175,7 +177,7 @@ export class PacedProducer {
     const bucket = this.bucket!;
     const now = Date.now();
     const due = bucket.available(now);
-    const room = Math.max(0, Math.ceil(this.ratePerSecond) - this.producer.outstanding);
+    const room = Math.max(0, MAX_OUTSTANDING_SECONDS * Math.ceil(this.ratePerSecond) - this.producer.outstanding);
     const n = Math.min(due, room);
     let sent = 0;
     for (; sent < n; sent++) {

@@ -5,12 +5,30 @@
  *
  * On a terminal the line is redrawn in place; elsewhere (a pipe, a CI log) each one is a plain line.
  */
+import type { FlowSnapshot } from '../coordinator/snapshot.js';
 import type { FlowSummary } from '../metrics/summary.js';
 import { formatInteger, formatSeconds } from '../metrics/summary.js';
 
+/**
+ * The flow as far as the given topics go: their partitions only, with the totals summed over
+ * them. The flow also copies what MM2 copies regardless of topic filters (heartbeats topics, of
+ * which a shared sandbox may hold a long backlog), and the demo's figures must count the demo's
+ * records only. Latency histograms are the flow's: they cannot be split by topic.
+ */
+export function topicsView(flow: FlowSnapshot, topics: ReadonlySet<string>): FlowSnapshot {
+  const partitions = flow.partitions.filter((p) => topics.has(p.topic));
+  let records = 0;
+  let bytes = 0;
+  for (const p of partitions) {
+    records += p.records;
+    bytes += p.bytes;
+  }
+  return { ...flow, partitions, records, bytes };
+}
+
 export interface DemoStatus {
   elapsedMs: number;
-  /** Records the source acknowledged to the demo's producer. */
+  /** Records the demo's producer wrote (less those the source refused). */
   produced: number;
   /** Records strait copied (acknowledged by the target). */
   replicated: number;

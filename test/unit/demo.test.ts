@@ -5,7 +5,8 @@ import { createHash } from 'node:crypto';
 import { TokenBucket } from '../../src/demo/pacer.js';
 import { mix, partitionForKey, sampleRecord, topicKind, TOPIC_KINDS } from '../../src/demo/records.js';
 import { diffRecordIds, formatVerdict, MAX_LISTED, type PartitionComparison } from '../../src/demo/verdict.js';
-import { formatDemoStatus, formatElapsed, StatusLine } from '../../src/demo/status.js';
+import { formatDemoStatus, formatElapsed, StatusLine, topicsView } from '../../src/demo/status.js';
+import type { FlowSnapshot, PartitionSnapshot } from '../../src/coordinator/snapshot.js';
 import { localFlowConfig } from '../../src/demo/config.js';
 import { hashRecord, recordId } from '../../src/demo/digest.js';
 import { newRunId } from '../../src/demo/demo.js';
@@ -251,4 +252,45 @@ void test('demo options: numbers within their range', () => {
   assert.throws(() => numberOption('2.5', 'topics', 3, 1, 20, true), /whole number/);
   assert.throws(() => numberOption('fast', 'rate', 3, 1, 20, false), /option --rate must be a number from 1 to 20/);
   assert.throws(() => numberOption('', 'duration', undefined, 1, 20, false), /option --duration/);
+});
+
+void test('status figures count the demo topics only (not heartbeats the flow also copies)', () => {
+  const part = (topic: string, partition: number, records: number): PartitionSnapshot => ({
+    topic,
+    partition,
+    targetTopic: `source.${topic}`,
+    replicatedOffset: records,
+    committedOffset: records,
+    highWatermark: records,
+    replicatedTimestamp: 1,
+    records,
+    bytes: records * 10,
+    worker: 0,
+    offsetRuns: 1,
+  });
+  const latency = { count: 0, p50: 0, p90: 0, p99: 0, p999: 0, max: 0, mean: 0 };
+  const flow: FlowSnapshot = {
+    name: 'source->target',
+    source: 'source',
+    target: 'target',
+    mode: 'at-least-once',
+    records: 1_111,
+    bytes: 11_110,
+    recordsFailed: 0,
+    partitions: [part('demo.r.orders', 0, 100), part('demo.r.orders', 1, 10), part('heartbeats', 0, 1_000), part('demo.r.clicks', 0, 1)],
+    replicationLatency: latency,
+    relayLatency: latency,
+    recentReplicationLatency: latency,
+    commits: 0,
+    commitErrors: 0,
+    topics: 3,
+  };
+  const view = topicsView(flow, new Set(['demo.r.orders', 'demo.r.clicks']));
+  assert.equal(view.records, 111);
+  assert.equal(view.bytes, 1_110);
+  assert.deepEqual(
+    view.partitions.map((p) => `${p.topic}-${p.partition}`),
+    ['demo.r.orders-0', 'demo.r.orders-1', 'demo.r.clicks-0'],
+  );
+  assert.equal(flow.records, 1_111, 'the snapshot itself is left alone');
 });
