@@ -121,6 +121,44 @@ export const GROUP_OFFSETS_KEYS = emitSection(
   'Commit translated consumer-group offsets to the same groups on the target, for groups with no active member there, never moving a group backwards',
 );
 
+export const TOPIC_CONFIGS_KEYS = {
+  ...emitSection("source topic configurations are copied to the remote topics", 'sync.topic.configs', true, 30_000, 1_000, 'Copy topic configurations to the remote topics (incremental alter)'),
+  exclude: {
+    type: { kind: 'patterns' },
+    default: [],
+    description: "Config names (regexes, whole name) never copied, added to MM2's defaults (`config.properties.exclude`): replication throttles, `message.timestamp.*`, `unclean.leader.election.enable`, `min.insync.replicas`.",
+    example: 'exclude: ["retention\\..*"]',
+  },
+  excludeDefaults: { type: { kind: 'boolean' }, default: true, description: "Also exclude MM2's default list.", example: 'excludeDefaults: false' },
+  useDefaultsFrom: {
+    type: { kind: 'enum', values: ['target', 'source'] },
+    default: 'target',
+    description: "A config that is a default on the source: `target` removes the remote topic's override (the target's default applies), `source` sets the source's default value (MM2's `use.defaults.from`).",
+    example: 'useDefaultsFrom: source',
+  },
+} as const satisfies Table;
+
+export const ACLS_KEYS = {
+  ...emitSection('topic ACLs are copied', 'sync.topic.acls', true, 30_000, 1_000, 'Copy topic ACLs to the remote topics with MM2\'s safety mapping (ALLOW WRITE never, ALLOW ALL becomes ALLOW READ)'),
+  propagateRemovals: {
+    type: { kind: 'boolean' },
+    default: false,
+    description: 'Delete a copied ACL when its source binding is gone (only copies this process made; MM2 never deletes).',
+    example: 'propagateRemovals: true',
+  },
+  copyDeny: {
+    type: { kind: 'boolean' },
+    default: true,
+    description: 'Copy DENY bindings too, as MM2 does. A copied DENY WRITE on `User:*` or on strait\'s principal would stop replication into that topic.',
+    example: 'copyDeny: false',
+  },
+} as const satisfies Table;
+
+export const SYNC_KEYS = {
+  topicConfigs: { type: { kind: 'section', keys: TOPIC_CONFIGS_KEYS }, description: 'Topic configuration sync.', example: 'topicConfigs: { interval: 1m }' },
+  acls: { type: { kind: 'section', keys: ACLS_KEYS }, description: 'Topic ACL sync.', example: 'acls: { enabled: false }' },
+} as const satisfies Table;
+
 export const FLOW_KEYS = {
   source: alias('source', 'source: east'),
   target: alias('target', 'target: west'),
@@ -184,6 +222,7 @@ export const FLOW_KEYS = {
     description: "Consumer-group offset sync onto the target (MM2's `sync.group.offsets.*`), opt-in.",
     example: 'syncGroupOffsets: { enabled: true, interval: 10s }',
   },
+  sync: { type: { kind: 'section', keys: SYNC_KEYS }, description: 'Topic configuration and ACL sync onto the target.', example: 'sync: { acls: { enabled: false } }' },
   onRecordError: {
     type: { kind: 'enum', values: ['stop-partition', 'stop-flow'] },
     default: 'stop-partition',

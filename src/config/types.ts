@@ -62,67 +62,18 @@ export interface FlowConfig {
   heartbeats?: EmitSettings;
   /** Commit translated offsets to the target's groups (opt-in, like MM2's sync.group.offsets). */
   syncGroupOffsets?: EmitSettings;
-  /**
-   * MM2's per-flow switches, present only when the configuration came from an MM2 properties
-   * file (`--mm2-config`; see docs/mm2-config.md). The YAML format has no such keys: without
-   * this section the engine uses its own defaults.
-   */
-  mm2?: FlowMm2Config;
+  /** Topic configuration and ACL sync onto the target (MM2's sync.topic.configs / sync.topic.acls). */
+  sync?: SyncSettings;
 }
 
-/**
- * The MM2 settings of one flow that have no key in strait's YAML format, with MM2's defaults
- * filled in for keys the file does not set. Intervals are milliseconds; replication factors of
- * internal topics are MM2's (-1 = the broker's default).
- */
-export interface FlowMm2Config {
-  /** `emit.checkpoints.enabled` (MM2 default true): write `<source>.checkpoints.internal` on the target. */
-  emitCheckpoints: boolean;
-  /** `emit.checkpoints.interval.seconds` (default 60 s). */
-  emitCheckpointsIntervalMs: number;
-  /** `checkpoints.topic.replication.factor` (default 3). */
-  checkpointsTopicReplicationFactor: number;
-  /** `sync.group.offsets.enabled` (default false): commit translated offsets to the target's groups. */
-  syncGroupOffsets: boolean;
-  /** `sync.group.offsets.interval.seconds` (default 60 s). */
-  syncGroupOffsetsIntervalMs: number;
-  /** `emit.offset-syncs.enabled` (default true): write the offset-syncs topic. */
-  emitOffsetSyncs: boolean;
-  /** `offset-syncs.topic.location` (default `source`): the cluster holding `mm2-offset-syncs.<other>.internal`. */
-  offsetSyncsTopicLocation: 'source' | 'target';
-  /** `offset-syncs.topic.replication.factor` (default 3). */
-  offsetSyncsTopicReplicationFactor: number;
-  /**
-   * `refresh.topics.enabled` (default true). false: MM2 never looks for new topics or
-   * partitions; strait cannot stop looking, so it then refreshes at its longest interval.
-   */
-  refreshTopics: boolean;
-  /** `refresh.groups.enabled` (default true): look for new consumer groups to checkpoint. */
-  refreshGroups: boolean;
-  /** `refresh.groups.interval.seconds` (default 600 s). */
-  refreshGroupsIntervalMs: number;
-  /** `sync.topic.configs.enabled` (default true): copy topic configurations to remote topics. */
-  syncTopicConfigs: boolean;
-  /** `sync.topic.configs.interval.seconds` (default 600 s). */
-  syncTopicConfigsIntervalMs: number;
-  /** `sync.topic.acls.enabled` (default true): copy topic ACLs to remote topics. */
-  syncTopicAcls: boolean;
-  /** `sync.topic.acls.interval.seconds` (default 600 s). */
-  syncTopicAclsIntervalMs: number;
-}
-
-/**
- * One (source, target) pair MM2 emits heartbeats for: a record in the target's `heartbeats`
- * topic every interval naming both clusters. MM2's dedicated mode does this for every ordered
- * pair of clusters, flow or not, unless `emit.heartbeats.enabled` turns it off.
- */
-export interface HeartbeatPairConfig {
-  source: string;
-  target: string;
-  /** `emit.heartbeats.interval.seconds` (MM2 default 1 s). */
-  intervalMs: number;
-  /** `heartbeats.topic.replication.factor` (MM2 default 3; -1 = the broker's default). */
-  topicReplicationFactor: number;
+export interface SyncSettings {
+  topicConfigs: EmitSettings & {
+    /** Effective exclude patterns (the user's plus MM2's defaults unless excludeDefaults is false). */
+    exclude: string[];
+    excludeDefaults?: boolean;
+    useDefaultsFrom: 'target' | 'source';
+  };
+  acls: EmitSettings & { propagateRemovals: boolean; copyDeny: boolean };
 }
 
 export interface EmitSettings {
@@ -148,10 +99,4 @@ export interface StraitConfig {
   clusters: Map<string, ClusterConfig>;
   flows: FlowConfig[];
   engine: EngineConfig;
-  /**
-   * The pairs to emit heartbeats for, present only when the configuration came from an MM2
-   * properties file (which can switch heartbeats off or tune them per pair). Absent: the
-   * engine's default, every ordered pair of clusters.
-   */
-  heartbeats?: HeartbeatPairConfig[];
 }

@@ -9,6 +9,7 @@ import { availableParallelism } from 'node:os';
 import type { ConfigProblem } from '../util/errors.js';
 import { closest } from '../util/suggest.js';
 import { escapePattern, MM2_DEFAULT_GROUP_EXCLUDES, MM2_DEFAULT_TOPIC_EXCLUDES } from '../mirror/filters.js';
+import { MM2_DEFAULT_CONFIG_EXCLUDES } from '../mirror/config-sync.js';
 import type { ClientProperties, ClusterConfig, EngineConfig, FlowConfig, StraitConfig } from './types.js';
 import { checkClientProperty, readClientSection, suggestProperty } from './client-properties.js';
 import { LIBRDKAFKA_PROPERTIES } from './librdkafka-properties.js';
@@ -235,6 +236,16 @@ function readFlow(item: unknown, index: number, clusters: Map<string, ClusterCon
     checkpoints: { enabled: v.checkpoints.enabled, intervalMs: v.checkpoints.interval },
     heartbeats: { enabled: v.heartbeats.enabled, intervalMs: v.heartbeats.interval },
     syncGroupOffsets: { enabled: v.syncGroupOffsets.enabled, intervalMs: v.syncGroupOffsets.interval },
+    sync: {
+      topicConfigs: {
+        enabled: v.sync.topicConfigs.enabled,
+        intervalMs: v.sync.topicConfigs.interval,
+        exclude: [...v.sync.topicConfigs.exclude, ...(v.sync.topicConfigs.excludeDefaults ? MM2_DEFAULT_CONFIG_EXCLUDES : [])],
+        excludeDefaults: v.sync.topicConfigs.excludeDefaults,
+        useDefaultsFrom: v.sync.topicConfigs.useDefaultsFrom,
+      },
+      acls: { enabled: v.sync.acls.enabled, intervalMs: v.sync.acls.interval, propagateRemovals: v.sync.acls.propagateRemovals, copyDeny: v.sync.acls.copyDeny },
+    },
   };
   return { flow, index, path, linked: sourceOk && targetOk && source !== target, named: v.name !== undefined, grouped: v.groupId !== undefined };
 }

@@ -37,6 +37,8 @@ import type { FlowSnapshot, PartitionSnapshot } from './snapshot.js';
 import { describeError, describeContext } from '../util/errors.js';
 import type { InternalWriter } from '../kafka/internal-producer.js';
 import type { RdConfig } from '../kafka/client-config.js';
+import type { TopicConfigSync } from '../mirror/config-sync.js';
+import type { TopicAclSync } from '../mirror/acl-sync.js';
 import { policyForFlow, shouldReplicateGroup } from '../mirror/policy.js';
 import { encodeCheckpointKey, encodeCheckpointValue, encodeOffsetSyncKey, encodeOffsetSyncValue } from '../mirror/formats.js';
 
@@ -67,6 +69,12 @@ export interface FlowDeps {
   fatal(reason: string): void;
   /** MM2's internal records; absent = not emitted. */
   mm2?: Mm2Outputs;
+  /** Topic configuration and ACL sync; absent = off. */
+  sync?: {
+    configs?: { sync: TopicConfigSync; intervalMs: number };
+    acls?: { sync: TopicAclSync; intervalMs: number };
+    close(): void;
+  };
 }
 
 export interface Mm2Outputs {
@@ -125,6 +133,9 @@ export class FlowCoordinator {
   private readonly lastCheckpoint = new Map<string, [number, number]>();
   private lastCheckpointAt = -1;
   private groupOffsetsSynced = 0;
+  /** The source topics of the latest refresh (the syncs work on these). */
+  private currentTopics: string[] = [];
+  private syncTotals = { configsChanged: 0, aclsChanged: 0, errors: 0 };
   private lastWarning = new Map<string, number>();
   private lastRecent = latencyQuantiles(createLatencyHistogram('interval'));
 
@@ -167,6 +178,26 @@ export class FlowCoordinator {
             .finally(() => (running = false));
         }, mm2.checkpointIntervalMs),
       );
+    }
+    for (const [kind, s] of [['configs', this.deps.sync?.configs], ['acls', this.deps.sync?.acls]] as const) {
+      if (!s) continue;
+      let running = false;
+      const tick = (): void => {
+        if (running) return;
+        running = true;
+        const topics = this.currentTopics.map((t) => ({ source: t, remote: remoteTopicName(flow, t) }));
+        s.sync
+          .syncOnce(topics)
+          .then((report) => {
+            if (kind === 'configs') this.syncTotals.configsChanged += report.changed;
+            else this.syncTotals.aclsChanged += report.changed;
+            this.syncTotals.errors += report.errors.length;
+            for (const e of report.errors) this.warn(`sync-${kind}:${e.topic ?? ''}`, e.message);
+          })
+          .finally(() => (running = false));
+      };
+      tick(); // MM2 syncs at start too
+      this.timers.push(setInterval(tick, s.intervalMs));
     }
     const sync = mm2?.syncGroupOffsets;
     if (sync) {
@@ -309,7 +340,8 @@ export class FlowCoordinator {
         this.deps.log.info({ flow: flow.name, topic: info.name, partitions: info.partitions }, `flow ${flow.name}: topic ${info.name} grew from ${before} to ${info.partitions} partitions`);
       }
     }
-    return infos.map((i) => i.name).sort();
+    this.currentTopics = infos.map((i) => i.name).sort();
+    return this.currentTopics;
   }
 
   /** Creates the remote topic, or adds partitions to it, so it has at least `partitions`. */
@@ -322,7 +354,14 @@ export class FlowCoordinator {
       have = info?.partitions;
     }
     if (have === undefined) {
-      const created = await targetAdmin.createTopic(remote, partitions, flow.replicationFactor);
+      // Like MM2, a new remote topic starts with the source topic's configuration (compaction,
+      // retention, ...); if the target refuses some of it, create it plain and let the sync report.
+      const configs = (await this.deps.sync?.configs?.sync.configsForNewTopic(sourceTopic)) ?? {};
+      const created = await targetAdmin.createTopic(remote, partitions, flow.replicationFactor, configs).catch((err: unknown) => {
+        if (Object.keys(configs).length === 0) throw err;
+        this.warn(`create:${remote}`, `creating ${remote} with the source's configs failed (${describeError(err)}); creating it without them`);
+        return targetAdmin.createTopic(remote, partitions, flow.replicationFactor);
+      });
       if (created) log.info({ flow: flow.name, topic: remote, partitions }, `flow ${flow.name}: created remote topic ${remote} with ${partitions} partitions on ${flow.target}`);
       have = partitions;
       if (!created) have = (await targetAdmin.describeTopics([remote]))[0]?.partitions ?? partitions;
@@ -516,6 +555,7 @@ export class FlowCoordinator {
     await member?.close();
     this.deps.sourceAdmin.close();
     this.deps.targetAdmin.close();
+    this.deps.sync?.close();
     for (const c of this.channels) c.close();
   }
 
@@ -564,6 +604,9 @@ export class FlowCoordinator {
       commitErrors: this.totals.commitErrors,
       offsetSyncs: this.totals.offsetSyncs,
       groupOffsetsSynced: this.groupOffsetsSynced,
+      topicConfigsChanged: this.syncTotals.configsChanged,
+      aclsChanged: this.syncTotals.aclsChanged,
+      syncErrors: this.syncTotals.errors,
       checkpoints: this.totals.checkpoints,
       groupsCheckpointed: this.totals.groupsCheckpointed,
       lastCheckpointAt: this.lastCheckpointAt,

@@ -50,6 +50,10 @@ export interface FlowSnapshot {
   commitErrors: number;
   /** MM2 internal records written by this process since start. */
   offsetSyncs?: number;
+  /** Topic configs set or removed, ACL bindings created or deleted on the target, sync problems. */
+  topicConfigsChanged?: number;
+  aclsChanged?: number;
+  syncErrors?: number;
   /** Partition offsets committed to the target's consumer groups (sync.group.offsets). */
   groupOffsetsSynced?: number;
   checkpoints?: number;

@@ -23,6 +23,11 @@ import { describeError, type KafkaError } from '../util/errors.js';
 import { createInternalWriter, type InternalWriter } from '../kafka/internal-producer.js';
 import { HeartbeatEmitter, allPairs } from '../mirror/heartbeats.js';
 import { DefaultReplicationPolicy } from '../mirror/policy.js';
+import { ConfigAdmin } from '../kafka/config-admin.js';
+import { TopicConfigSync } from '../mirror/config-sync.js';
+import { TopicAclSync } from '../mirror/acl-sync.js';
+import type { ClusterConfig } from '../config/types.js';
+import type { FlowDeps } from '../coordinator/flow.js';
 
 /** Progress ring entries per task: 64 Ki runs (2.5 MiB), minutes of headroom at full speed. */
 const RING_CAPACITY = 65_536;
@@ -117,6 +122,7 @@ export class Engine {
     const clientId = this.options.clientId ?? 'strait';
     const pool = this.pool!;
     return new FlowCoordinator({
+      sync: this.createSync(flow, source, target, clientId),
       flow,
       source,
       target,
@@ -178,6 +184,32 @@ export class Engine {
   }
 
   /** See FlowCoordinator.snapshot for `rotate`. */
+  /** The flow's topic configuration and ACL sync, over admin clients of both clusters. */
+  private createSync(flow: FlowConfig, source: ClusterConfig, target: ClusterConfig, clientId: string): FlowDeps['sync'] {
+    const s = flow.sync;
+    if (!s || (!s.topicConfigs.enabled && !s.acls.enabled)) return undefined;
+    let admins: [ConfigAdmin, ConfigAdmin];
+    try {
+      admins = [new ConfigAdmin(flow.source, adminConfig(source, `${clientId}-sync`)), new ConfigAdmin(flow.target, adminConfig(target, `${clientId}-sync`))];
+    } catch (err) {
+      // E.g. a SASL mechanism the admin client for these calls does not speak: replicate anyway.
+      this.options.log.warn({ flow: flow.name }, `flow ${flow.name}: topic config and ACL sync are off: ${describeError(err)}`);
+      return undefined;
+    }
+    const [src, tgt] = admins;
+    const log = this.options.log;
+    return {
+      ...(s.topicConfigs.enabled
+        ? { configs: { sync: new TopicConfigSync({ source: src, target: tgt, exclude: s.topicConfigs.exclude, useDefaultsFrom: s.topicConfigs.useDefaultsFrom, log }), intervalMs: s.topicConfigs.intervalMs } }
+        : {}),
+      ...(s.acls.enabled ? { acls: { sync: new TopicAclSync({ source: src, target: tgt, propagateRemovals: s.acls.propagateRemovals, copyDeny: s.acls.copyDeny, log }), intervalMs: s.acls.intervalMs } } : {}),
+      close: () => {
+        src.close();
+        tgt.close();
+      },
+    };
+  }
+
   snapshot(rotate = false): EngineSnapshot {
     const flows = this.flows.map((f) => {
       const snap = f.snapshot(rotate);

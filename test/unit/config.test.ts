@@ -3,6 +3,7 @@
  * one test per rule showing the error names the key path, the value and an example.
  */
 import { describe, test } from 'node:test';
+import { MM2_DEFAULT_CONFIG_EXCLUDES } from '../../src/mirror/config-sync.js';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -90,6 +91,10 @@ void describe('defaults', () => {
         checkpoints: { enabled: true, intervalMs: 5000 },
         heartbeats: { enabled: true, intervalMs: 1000 },
         syncGroupOffsets: { enabled: false, intervalMs: 60000 },
+        sync: {
+          topicConfigs: { enabled: true, intervalMs: 30000, exclude: [...MM2_DEFAULT_CONFIG_EXCLUDES], excludeDefaults: true, useDefaultsFrom: 'target' },
+          acls: { enabled: true, intervalMs: 30000, propagateRemovals: false, copyDeny: true },
+        },
       },
     ]);
     assert.deepEqual(config.engine, {
