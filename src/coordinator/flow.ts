@@ -186,7 +186,7 @@ export class FlowCoordinator {
         if (running) return;
         running = true;
         const topics = this.currentTopics.map((t) => ({ source: t, remote: remoteTopicName(flow, t) }));
-        s.sync
+        void s.sync
           .syncOnce(topics)
           .then((report) => {
             if (kind === 'configs') this.syncTotals.configsChanged += report.changed;

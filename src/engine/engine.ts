@@ -204,8 +204,8 @@ export class Engine {
         : {}),
       ...(s.acls.enabled ? { acls: { sync: new TopicAclSync({ source: src, target: tgt, propagateRemovals: s.acls.propagateRemovals, copyDeny: s.acls.copyDeny, log }), intervalMs: s.acls.intervalMs } } : {}),
       close: () => {
-        src.close();
-        tgt.close();
+        void src.close().catch(() => undefined);
+        void tgt.close().catch(() => undefined);
       },
     };
   }
