@@ -56,6 +56,8 @@ export class Engine {
   /** One writer of MM2 internal records per cluster alias. */
   private readonly writers = new Map<string, InternalWriter>();
   private heartbeats: HeartbeatEmitter | undefined;
+  /** Every replication task, settled when it ended: the pool is destroyed only after they did. */
+  private readonly tasks: Promise<unknown>[] = [];
   private fatalResolve!: (reason: string) => void;
   /** Resolves with a reason when a flow cannot go on; the caller stops the engine and exits non-zero. */
   readonly fatal = new Promise<string>((resolve) => (this.fatalResolve = resolve));
@@ -171,13 +173,14 @@ export class Engine {
           batchSize: BATCH_SIZE,
           statsIntervalMs: STATS_INTERVAL_MS,
         };
-        (pool.run(input, { transferList: [port2] as never }) as Promise<RelayTaskResult>).then(
+        const task = (pool.run(input, { transferList: [port2] as never }) as Promise<RelayTaskResult>).then(
           () => channel.markEnded(),
           (err: unknown) => {
             channel.markEnded();
             if (!this.stopping) log.error({ flow: flow.name, worker: workerId, err: describeError(err) }, `flow ${flow.name}: worker ${workerId} failed: ${describeError(err)}`);
           },
         );
+        this.tasks.push(task);
         return channel;
       },
     });
@@ -228,6 +231,11 @@ export class Engine {
       this.heartbeats?.stop();
       await Promise.all(this.flows.map((f) => f.stop(deadline).catch((e: unknown) => log.error({ flow: f.name, err: describeError(e) }, `flow ${f.name}: stop failed: ${describeError(e)}`))));
       await Promise.all([...this.writers.values()].map((w) => w.close().catch(() => undefined)));
+      // A task still connecting finishes its attempt (at most the client connect timeout) and
+      // then ends: its clients must be closed by their own thread before the pool ends it.
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([Promise.allSettled(this.tasks), new Promise((r) => (timer = setTimeout(r, Math.max(0, deadline - Date.now()) + 12_000)))]);
+      clearTimeout(timer);
       await this.pool?.destroy();
       log.info('strait stopped');
     })();

@@ -11,7 +11,8 @@ export type ClientErrorHandler = (err: KafkaError) => void;
 
 function connect(client: RdConsumer | RdProducer, cluster: string, what: string): Promise<void> {
   return new Promise((resolve, reject) => {
-    client.connect({ timeout: 30_000 }, (err: RdError | null) => {
+    // Short: a task retries with backoff, and must be able to end soon after a stop request.
+    client.connect({ timeout: 10_000 }, (err: RdError | null) => {
       if (err) reject(new KafkaError(`KAFKA_${err.code}`, `${what} could not connect: ${err.message}`, { cluster }, true, { cause: err }));
       else resolve();
     });

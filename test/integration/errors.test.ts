@@ -79,7 +79,10 @@ void test('a record larger than the target accepts stops its partition with an e
   await produceRecords(clusters.source.bootstrap, topic, 2, 1_000, 1_000, topic);
 
   // Batches stay below the topic's limit, so only the big record is refused.
-  const config = writeConfig(clusters.source.bootstrap, clusters.target.bootstrap, { include: [topic], groupId: `${topic}-group`, targetProperties: { producer: { 'batch.size': '16384' } } });
+  const config = writeConfig(clusters.source.bootstrap, clusters.target.bootstrap, { include: [topic], groupId: `${topic}-group`, targetProperties: { producer: { 'batch.size': '16384' } },
+    // The remote topic's small max.message.bytes is the point of this test: keep the config sync off it.
+    extraFlow: { sync: { topicConfigs: { enabled: false } } },
+  });
   const p = new StraitProcess(config);
   t.after(() => p.kill('SIGKILL'));
   await p.waitForLog(new RegExp(`partition ${topic}-1 stopped at source offset 500`), 60_000);
