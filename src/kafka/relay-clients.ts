@@ -98,11 +98,12 @@ class BindingTargetProducer implements TargetProducer {
   }
 
   refreshMetadata(topic: string): Promise<void> {
-    return new Promise((resolve, reject) =>
-      this.producer.getMetadata({ topic, timeout: 5_000 }, (err) =>
-        err ? reject(new KafkaError(`KAFKA_${err.code}`, `reading metadata of ${topic} failed: ${err.message}`, { cluster: this.cluster, topic }, true, { cause: err })) : resolve(),
-      ),
-    );
+    return new Promise((resolve, reject) => {
+      this.producer.getMetadata({ topic, timeout: 5_000 }, (err) => {
+        if (err) reject(new KafkaError(`KAFKA_${err.code}`, `reading metadata of ${topic} failed: ${err.message}`, { cluster: this.cluster, topic }, true, { cause: err }));
+        else resolve();
+      });
+    });
   }
 
   flush(timeoutMs: number): Promise<void> {
