@@ -234,8 +234,7 @@ export class FlowCoordinator {
     let committed = 0;
     for (const [group, offsets] of byGroup) {
       if ((members.get(group) ?? 0) > 0) continue;
-      const current = new Map((await targetAdmin.groupOffsets(group)).map((o) => [`${o.topic}\u0000${o.partition}`, o.offset]));
-      const forward = offsets.filter((o) => (current.get(`${o.topic}\u0000${o.partition}`) ?? -1) < o.offset);
+      const forward = offsetsToSync(offsets, members.get(group) ?? 0, await targetAdmin.groupOffsets(group));
       if (forward.length === 0) continue;
       await targetAdmin.commitGroupOffsets(group, forward, targetConsumerConfig);
       committed += forward.length;
@@ -619,6 +618,19 @@ export class FlowCoordinator {
   offsetRuns(topic: string, partition: number): OffsetRuns | undefined {
     return this.partitions.get(partitionKey(topic, partition))?.runs;
   }
+}
+
+type PartitionOffset = { topic: string; partition: number; offset: number };
+
+/**
+ * Which translated offsets may be committed to a target group: none while the group has an
+ * active member there (a live consumer owns its offsets), and only those that move a partition
+ * forward (the group may already have consumed further on the target).
+ */
+export function offsetsToSync(translated: PartitionOffset[], activeMembers: number, current: PartitionOffset[]): PartitionOffset[] {
+  if (activeMembers > 0) return [];
+  const now = new Map(current.map((o) => [`${o.topic}\u0000${o.partition}`, o.offset]));
+  return translated.filter((o) => (now.get(`${o.topic}\u0000${o.partition}`) ?? -1) < o.offset);
 }
 
 function delay(ms: number): Promise<void> {
