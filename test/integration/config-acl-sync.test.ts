@@ -15,6 +15,7 @@ import { TopicConfigSync } from '../../src/mirror/config-sync.js';
 import { TopicAclSync, aclKey } from '../../src/mirror/acl-sync.js';
 import { Sandbox } from '../../src/sandbox/sandbox.js';
 import { listenerAddress, saslPlainClientProperties, saslPlainCustomization } from '../../src/sandbox/secure.js';
+import { StraitProcess, writeConfig } from '../helpers/strait-process.js';
 
 // Away from the default sandbox (19092-19095); each cluster takes N and N+1, plus its SASL port.
 const SOURCE_PORT = 29192;
@@ -150,4 +151,21 @@ void test('topic configs and ACLs are copied as MM2 copies them, over SASL to cl
   const removal = await remover.syncOnce(topics);
   assert.deepEqual([removal.deleted, removal.errors], [1, []]);
   await until('DENY gone from the target', async () => keys((await target.describeTopicAcls()) ?? []), (k) => JSON.stringify(k) === JSON.stringify(keys([{ ...alice('READ'), topic: remote }])));
+
+  // --- the engine with a wrong SASL password: an error naming the cluster, retried, and the
+  // password appears nowhere in the log.
+  const badPassword = `wrong-${USERS.alice}-x`;
+  const config = writeConfig(listenerAddress(SOURCE_SASL_PORT), listenerAddress(TARGET_SASL_PORT), {
+    include: ['orders'],
+    groupId: 'strait-auth-test',
+    sourceProperties: { ...saslPlainClientProperties(listenerAddress(SOURCE_SASL_PORT), 'alice', badPassword), 'bootstrap.servers': listenerAddress(SOURCE_SASL_PORT) },
+    targetProperties: saslPlainClientProperties(listenerAddress(TARGET_SASL_PORT), 'admin', USERS.admin),
+  });
+  const strait = new StraitProcess(config);
+  t.after(() => strait.kill('SIGKILL'));
+  await strait.waitForLog(/cluster \\"source\\".*(uthenticat|SASL)/, 60_000);
+  strait.kill('SIGTERM');
+  assert.equal((await strait.exited).code, 0, strait.tail());
+  assert.ok(!strait.log().includes(badPassword), 'the wrong password is not in the log');
+  assert.ok(!strait.log().includes(USERS.admin), 'the target password is not in the log');
 });

@@ -1,12 +1,12 @@
 /**
- * `strait run --config <file>`: replicate until SIGINT/SIGTERM, then stop in order (stop
- * consuming, drain, flush, commit, close) within engine.shutdownTimeout.
+ * `strait run --config <file>` (or `--mm2-config <file>`, an MM2 properties file): replicate until
+ * SIGINT/SIGTERM, then stop in order (stop consuming, drain, flush, commit, close) within
+ * engine.shutdownTimeout.
  */
 import { ConfigError } from '../../util/errors.js';
-import { flag, flagBool, parseArgs, usage, UsageError, type FlagSpecs } from '../args.js';
+import { flagBool, parseArgs, usage, type FlagSpecs } from '../args.js';
 import type { Command } from '../command.js';
-import { loadConfigFileWithWarnings } from '../../config/load.js';
-import { formatWarnings } from './validate.js';
+import { CONFIG_FLAGS, configSource, formatWarnings, loadSources } from './validate.js';
 import { log } from '../../util/log.js';
 import { Engine } from '../../engine/engine.js';
 import { startObservability } from '../../engine/observe.js';
@@ -14,9 +14,11 @@ import { startObservability } from '../../engine/observe.js';
 const SUMMARY = 'Replicate the configured flows until stopped (Ctrl-C or SIGTERM stops in order: drain, flush, commit).';
 
 const SPECS: FlagSpecs = {
-  config: { value: true, description: 'the strait YAML configuration file' },
+  ...CONFIG_FLAGS,
   help: { value: false, description: 'show this help' },
 };
+
+const USAGE = 'run --config <file> | --mm2-config <file>';
 
 export const command: Command = {
   name: 'run',
@@ -24,14 +26,13 @@ export const command: Command = {
   async run(argv: string[]): Promise<number> {
     const args = parseArgs(argv, SPECS);
     if (flagBool(args, 'help')) {
-      console.log(usage('run --config <file>', SUMMARY, SPECS));
+      console.log(usage(USAGE, SUMMARY, SPECS));
       return 0;
     }
-    const configPath = flag(args, 'config');
-    if (configPath === undefined) throw new UsageError(`run needs --config <file>\n\n${usage('run --config <file>', SUMMARY, SPECS)}`);
+    const source = configSource(args, 'run', usage(USAGE, SUMMARY, SPECS));
     let loaded;
     try {
-      loaded = loadConfigFileWithWarnings(configPath);
+      loaded = loadSources(source);
     } catch (err) {
       if (err instanceof ConfigError) {
         console.error(err.message);

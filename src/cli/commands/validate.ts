@@ -1,32 +1,53 @@
 /**
- * `strait validate --config <file>`: check a configuration file without connecting to any
- * cluster. Prints a summary of what would run and the warnings, or every problem at once.
- * Exit code 0 when valid (warnings included), 1 when not.
+ * `strait validate --config <file>` (strait YAML) or `strait validate --mm2-config <file>` (an MM2
+ * dedicated-mode properties file): check a configuration without connecting to any cluster.
+ * Prints a summary of what would run and the warnings, or every problem at once. Exit code 0
+ * when valid (warnings included), 1 when not.
  */
 import { ConfigError, type ConfigProblem } from '../../util/errors.js';
-import { flag, flagBool, parseArgs, usage, UsageError, type FlagSpecs } from '../args.js';
+import { flag, flagBool, parseArgs, usage, UsageError, type FlagSpecs, type ParsedArgs } from '../args.js';
 import type { Command } from '../command.js';
 import { loadConfigFileWithWarnings, type LoadedConfig } from '../../config/load.js';
+import { loadMm2ConfigFileWithWarnings } from '../../config/mm2.js';
 import type { FlowConfig, StraitConfig } from '../../config/types.js';
 import { formatDuration } from '../../config/duration.js';
 import { createReplicationPolicy } from '../../mirror/policy.js';
 
-const SUMMARY = 'Check a strait configuration file: every key, value and librdkafka property, and the rules between flows. Connects to nothing.';
+const SUMMARY =
+  'Check a strait configuration file (or an MM2 properties file): every key, value and librdkafka property, and the rules between flows. Connects to nothing.';
+
+/** The two ways to give the configuration; `run` takes the same two flags. */
+export const CONFIG_FLAGS: FlagSpecs = {
+  config: { value: true, description: 'the strait YAML configuration file' },
+  'mm2-config': { value: true, description: 'or: an MM2 dedicated-mode properties file (connect-mirror-maker.properties)' },
+};
 
 const SPECS: FlagSpecs = {
-  config: { value: true, description: 'the strait YAML configuration file' },
-  // Later: 'mm2-config' (an MM2 connect-mirror-maker.properties file), validated through the
-  // same ConfigError path; see loadSources below.
+  ...CONFIG_FLAGS,
   help: { value: false, description: 'show this help' },
 };
 
 function helpText(): string {
-  return usage('validate --config <file>', SUMMARY, SPECS);
+  return usage('validate --config <file> | --mm2-config <file>', SUMMARY, SPECS);
 }
 
-/** Read whatever configuration sources were given. The place to add `--mm2-config`. */
-function loadSources(configPath: string): LoadedConfig {
-  return loadConfigFileWithWarnings(configPath);
+export type ConfigSource = { kind: 'yaml' | 'mm2'; path: string };
+
+/** Exactly one of --config and --mm2-config; a usage error (with `help`) otherwise. */
+export function configSource(args: ParsedArgs, command: string, help: string): ConfigSource {
+  const yaml = flag(args, 'config');
+  const mm2 = flag(args, 'mm2-config');
+  if (yaml !== undefined && mm2 !== undefined) {
+    throw new UsageError(`${command} reads one configuration: give --config <file> (strait YAML) or --mm2-config <file> (MM2 properties), not both\n\n${help}`);
+  }
+  if (mm2 !== undefined) return { kind: 'mm2', path: mm2 };
+  if (yaml !== undefined) return { kind: 'yaml', path: yaml };
+  throw new UsageError(`${command} needs --config <file> (strait YAML) or --mm2-config <file> (MM2 properties)\n\n${help}`);
+}
+
+/** Load the configuration from whichever source was given; both end in the same validation. */
+export function loadSources(source: ConfigSource): LoadedConfig {
+  return source.kind === 'mm2' ? loadMm2ConfigFileWithWarnings(source.path) : loadConfigFileWithWarnings(source.path);
 }
 
 export function describeFlow(flow: FlowConfig): string {
@@ -67,11 +88,10 @@ export const command: Command = {
       console.log(helpText());
       return Promise.resolve(0);
     }
-    if (args.positionals.length > 0) throw new UsageError(`unexpected argument "${args.positionals[0]}"; give the file with --config\n\n${helpText()}`);
-    const configPath = flag(args, 'config');
-    if (configPath === undefined) throw new UsageError(`validate needs --config <file>\n\n${helpText()}`);
+    if (args.positionals.length > 0) throw new UsageError(`unexpected argument "${args.positionals[0]}"; give the file with --config (or --mm2-config)\n\n${helpText()}`);
+    const source = configSource(args, 'validate', helpText());
     try {
-      const { config, warnings } = loadSources(configPath);
+      const { config, warnings } = loadSources(source);
       console.log(describeConfig(config));
       for (const line of formatWarnings(warnings)) console.log(line);
       return Promise.resolve(0);
