@@ -21,13 +21,30 @@ async function endOffsets(bootstrap: string, topics: { topic: string; partitions
 }
 
 /**
- * Waits until every target partition holds at least as many records as its source partition
- * (the target may hold more: duplicates after a crash). Returns the source totals.
+ * Waits until every target partition holds at least as many records as its source partition.
+ * With duplicates on the target (after a crash) that says nothing: pass strait's `groupId`, and
+ * it waits until the group's committed offsets on the source reach the source's end instead
+ * (strait commits only what the target acknowledged). Returns the source totals.
  */
-export async function waitForCatchUp(source: string, target: string, pairs: TopicPair[], timeoutMs: number, onProgress?: (copied: number, total: number) => void): Promise<number> {
+export async function waitForCatchUp(source: string, target: string, pairs: TopicPair[], timeoutMs: number, groupId?: string): Promise<number> {
   const until = Date.now() + timeoutMs;
   const src = await endOffsets(source, pairs.map((p) => ({ topic: p.source, partitions: p.partitions })));
   const total = [...src.values()].reduce((a, b) => a + b, 0);
+  if (groupId !== undefined) {
+    const admin = new KafkaAdmin('source', { 'bootstrap.servers': source });
+    try {
+      for (;;) {
+        const committed = new Map((await admin.groupOffsets(groupId)).map((o) => [`${o.topic}/${o.partition}`, o.offset]));
+        let behind = 0;
+        for (const [key, end] of src) behind += Math.max(0, end - (committed.get(key) ?? 0));
+        if (behind === 0) return total;
+        if (Date.now() > until) throw new Error(`group ${groupId} did not commit up to the source's end within ${timeoutMs} ms: ${behind} records behind`);
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    } finally {
+      admin.close();
+    }
+  }
   for (;;) {
     let tgt: Map<string, number>;
     try {
@@ -45,7 +62,6 @@ export async function waitForCatchUp(source: string, target: string, pairs: Topi
         if (t < s) done = false;
       }
     }
-    onProgress?.(copied, total);
     if (done) return total;
     if (Date.now() > until) throw new Error(`replication did not catch up within ${timeoutMs} ms: ${copied} of ${total} records on the target`);
     await new Promise((r) => setTimeout(r, 500));

@@ -48,7 +48,7 @@ void test('target and source broker restarts during replication lose nothing', {
   await produceRecords(source, topic, 4, 150_000, 50_000, topic);
 
   const pairs = [{ source: topic, target: `source.${topic}`, partitions: 4 }];
-  await waitForCatchUp(source, target, pairs, 4 * 60_000);
+  await waitForCatchUp(source, target, pairs, 4 * 60_000, `${topic}-group`);
   strait.kill('SIGTERM');
   assert.equal((await strait.exited).code, 0, strait.tail());
   const cmp = await comparePartitions(source, target, pairs, false);
