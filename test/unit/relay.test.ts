@@ -77,8 +77,9 @@ class FakeProducer implements TargetProducer {
     });
   }
   metadataRefreshes = 0;
-  async refreshMetadata(): Promise<void> {
+  refreshMetadata(): Promise<void> {
     this.metadataRefreshes++;
+    return Promise.resolve();
   }
   async flush(): Promise<void> {}
   async close(): Promise<void> {}
