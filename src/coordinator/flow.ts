@@ -331,15 +331,24 @@ export class FlowCoordinator {
     const all = await sourceAdmin.listTopics();
     const wanted = all.filter((t) => shouldReplicateTopic(t, flow)).sort();
     const infos = await sourceAdmin.describeTopics(wanted);
+    const ready: string[] = [];
     for (const info of infos) {
       const before = this.sourcePartitions.get(info.name);
       this.sourcePartitions.set(info.name, info.partitions);
-      await this.ensureTarget(info.name, info.partitions);
+      try {
+        await this.ensureTarget(info.name, info.partitions);
+      } catch (err) {
+        // One topic whose remote cannot be created (a name too long for the target, missing
+        // permission, ...) must not hold up the others: it is left out and retried next refresh.
+        this.deps.log.error({ flow: flow.name, topic: info.name, err: describeError(err) }, `flow ${flow.name}: topic ${info.name} is not replicated for now: ${describeError(err)}`);
+        continue;
+      }
+      ready.push(info.name);
       if (before !== undefined && before !== info.partitions) {
         this.deps.log.info({ flow: flow.name, topic: info.name, partitions: info.partitions }, `flow ${flow.name}: topic ${info.name} grew from ${before} to ${info.partitions} partitions`);
       }
     }
-    this.currentTopics = infos.map((i) => i.name).sort();
+    this.currentTopics = ready.sort();
     return this.currentTopics;
   }
 
@@ -380,11 +389,19 @@ export class FlowCoordinator {
     // Partitions the group hands us may be newer than our last topic refresh.
     const needed = new Map<string, number>();
     for (const p of parts) needed.set(p.topic, Math.max(needed.get(p.topic) ?? 0, p.partition + 1, this.sourcePartitions.get(p.topic) ?? 0));
-    for (const [topic, n] of needed) await this.ensureTarget(topic, n);
+    const unavailable = new Set<string>();
+    for (const [topic, n] of needed) {
+      try {
+        await this.ensureTarget(topic, n);
+      } catch (err) {
+        unavailable.add(topic);
+        log.error({ flow: flow.name, topic, err: describeError(err) }, `flow ${flow.name}: partitions of ${topic} are held but not replicated: the remote topic is not ready (${describeError(err)}); nothing of it is committed, so nothing is lost`);
+      }
+    }
     const byChannel = new Map<WorkerChannel, { slot: number; topic: string; partition: number; targetTopic: string; offset: bigint }[]>();
     for (const p of parts) {
       const key = partitionKey(p.topic, p.partition);
-      if (this.partitions.has(key)) continue;
+      if (this.partitions.has(key) || unavailable.has(p.topic)) continue;
       const channel = this.leastLoaded();
       const slot = channel.allocate(key);
       const start = committed.get(key) ?? -1;
