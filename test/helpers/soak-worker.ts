@@ -99,6 +99,9 @@ async function finish(): Promise<void> {
   await new Promise<void>((resolve) => consumer.disconnect(() => resolve()));
   await new Promise<void>((resolve) => producer.disconnect(() => resolve()));
   port.postMessage({ type: 'done', result });
+  // Let the thread end by itself: with both clients disconnected nothing may keep its event loop
+  // alive, so a uv handle the binding left open shows up as a worker that never exits.
+  port.close();
 }
 
 port.on('message', (msg: { type: string }) => {

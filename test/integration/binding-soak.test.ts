@@ -4,14 +4,18 @@
  *   1. the main thread produces 1,000,000 records with delivery reports;
  *   2. 4 worker threads at once, each with its own consumer and idempotent producer, relay them
  *      to the target (1,000,000 more delivery reports), checked count-for-count and by offset;
- *   3. 20 cycles of starting and ending workers while their clients are busy, half ended by an
- *      ordered stop, half by Worker.terminate(); no crash, no lost delivery report;
- *   4. resident memory stops growing: after the first cycles warmed up, the rest may add at
- *      most a fixed bound.
+ *   3. 80 cycles of starting and ending workers while their clients are busy, half ended by an
+ *      ordered stop, half by Worker.terminate(); no crash, no lost delivery report; an ordered
+ *      stop leaves nothing open (the thread ends by itself); terminate() closes the clients
+ *      (their librdkafka threads are gone when terminate() resolves);
+ *   4. resident memory stops growing: after the first half of the cycles warmed up, the second
+ *      half may add at most a fixed bound (compared as medians of 5 readings, so that one
+ *      allocator step does not decide).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Worker } from 'node:worker_threads';
+import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
@@ -23,9 +27,25 @@ import type { SoakResult, SoakWorkerData } from '../helpers/soak-worker.js';
 const WORKER = fileURLToPath(new URL('../helpers/soak-worker.js', import.meta.url));
 const PARTITIONS = 4;
 const RECORDS = 1_000_000;
-const CYCLES = 20;
-/** Growth allowed between the warmed-up state and the end of all cycles. */
+const CYCLES = 80;
+/**
+ * Cycles before the warmed-up RSS is taken. glibc gives threads their own malloc arenas (up to 8
+ * per core), and each new worker thread, with its librdkafka threads, lands in one: RSS climbs
+ * for 10 to 40 cycles while the arenas reach their high-water marks, then levels off (with
+ * MALLOC_ARENA_MAX=2 it is level after about 10 cycles). native-notes/binding-worker-threads.md
+ * has the figures.
+ */
+const WARM_UP_CYCLES = CYCLES / 2;
+/** RSS readings (one per cycle) whose median stands for the warmed-up and for the final RSS. */
+const RSS_WINDOW = 5;
+/**
+ * Growth allowed over the second half (40 cycles, so under 2.4 MB a cycle). A worker left alive
+ * after its ordered stop cost about 28 MB a cycle; clients left open are caught exactly by the
+ * librdkafka thread count.
+ */
 const RSS_GROWTH_BOUND_MB = 96;
+/** How long a worker may take to end by itself after an ordered stop. */
+const EXIT_TIMEOUT_MS = 30_000;
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
@@ -56,8 +76,39 @@ async function produceSource(bootstrap: string, topic: string): Promise<number> 
   return delivered;
 }
 
-function startWorker(data: SoakWorkerData): { worker: Worker; ready: Promise<void>; done: Promise<SoakResult> } {
+/**
+ * librdkafka threads (named rdk:*) of this process; undefined off Linux. Every client has several,
+ * so a client a worker left behind shows up here.
+ */
+function librdkafkaThreads(): number | undefined {
+  if (process.platform !== 'linux') return undefined;
+  let count = 0;
+  for (const tid of readdirSync('/proc/self/task')) {
+    try {
+      if (readFileSync(`/proc/self/task/${tid}/comm`, 'utf8').startsWith('rdk:')) count++;
+    } catch {
+      // the thread ended while listing
+    }
+  }
+  return count;
+}
+
+/** The exit code of a worker, or a failure if it is still running after EXIT_TIMEOUT_MS. */
+async function exitWithin(exited: Promise<number>, what: string): Promise<number> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: the worker did not end within ${EXIT_TIMEOUT_MS} ms after its clients were disconnected (a handle left open?)`)), EXIT_TIMEOUT_MS);
+  });
+  try {
+    return await Promise.race([exited, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function startWorker(data: SoakWorkerData): { worker: Worker; ready: Promise<void>; done: Promise<SoakResult>; exited: Promise<number> } {
   const worker = new Worker(WORKER, { workerData: data });
+  const exited = new Promise<number>((resolve) => worker.once('exit', resolve));
   let onReady!: () => void;
   const ready = new Promise<void>((r) => (onReady = r));
   const done = new Promise<SoakResult>((resolve, reject) => {
@@ -69,10 +120,10 @@ function startWorker(data: SoakWorkerData): { worker: Worker; ready: Promise<voi
     worker.on('error', reject);
     worker.on('exit', (code) => reject(new Error(`worker exited with code ${code} before reporting`)));
   });
-  return { worker, ready, done };
+  return { worker, ready, done, exited };
 }
 
-test('patched binding: 4 worker threads relay 1,000,000 records; 20 start/stop cycles; bounded memory', { timeout: 15 * 60_000 }, async (t) => {
+test('patched binding: 4 worker threads relay 1,000,000 records; 80 start/stop cycles; bounded memory', { timeout: 15 * 60_000 }, async (t) => {
   const clusters = await getClusters();
   const src = uniqueName('soak-src');
   const dst = uniqueName('soak-dst');
@@ -105,9 +156,14 @@ test('patched binding: 4 worker threads relay 1,000,000 records; 20 start/stop c
   }
   const ends = await targetAdmin.listOffsets(Array.from({ length: PARTITIONS }, (_, p) => ({ topic: dst, partition: p })), 'latest');
   for (const e of ends) assert.equal(e.offset, RECORDS / PARTITIONS, `target partition ${e.partition} holds every record once`);
+  for (const [p, r] of relays.entries()) assert.equal(await exitWithin(r.exited, `relay ${p}`), 0, `relay ${p}: the worker ended by itself`);
 
   // Phase 3: start/stop cycles while busy.
-  let warmRss = 0;
+  const baseThreads = librdkafkaThreads();
+  const log: string[] = [];
+  const stopMs: number[] = [];
+  const terminateMs: number[] = [];
+  const rssByCycle: number[] = [];
   for (let cycle = 0; cycle < CYCLES; cycle++) {
     const graceful = cycle % 2 === 0;
     const pair = [0, 1].map((i) =>
@@ -115,6 +171,8 @@ test('patched binding: 4 worker threads relay 1,000,000 records; 20 start/stop c
     );
     await Promise.all(pair.map((w) => w.ready));
     await new Promise((r) => setTimeout(r, 300 + ((cycle * 137) % 400)));
+    const stopStarted = Date.now();
+    let detail: string;
     if (graceful) {
       for (const w of pair) w.worker.postMessage({ type: 'stop' });
       const done = await Promise.all(pair.map((w) => w.done));
@@ -123,14 +181,29 @@ test('patched binding: 4 worker threads relay 1,000,000 records; 20 start/stop c
         assert.equal(r.delivered + r.deliveryErrors, r.produced, `cycle ${cycle}: one delivery report for every produced record`);
         assert.equal(r.deliveryErrors, 0, `cycle ${cycle}: no delivery errors`);
       }
+      for (const w of pair) assert.equal(await exitWithin(w.exited, `cycle ${cycle}`), 0, `cycle ${cycle}: the stopped worker ended by itself`);
+      stopMs.push(Date.now() - stopStarted);
+      detail = `produced/delivered ${done.map((r) => `${r.produced}/${r.delivered}`).join(', ')}`;
     } else {
       for (const w of pair) w.done.catch(() => undefined);
       const codes = await Promise.all(pair.map((w) => w.worker.terminate()));
       for (const c of codes) assert.equal(c, 1, `cycle ${cycle}: terminate() ended the busy worker`);
+      terminateMs.push(Date.now() - stopStarted);
+      detail = 'terminated';
     }
-    if (cycle === 4) warmRss = rssMb();
+    // Both workers have ended: their clients' librdkafka threads must be gone with them.
+    const threads = librdkafkaThreads();
+    if (threads !== undefined) assert.equal(threads, baseThreads, `cycle ${cycle}: the ended workers left no librdkafka thread behind`);
+    const rss = rssMb();
+    rssByCycle.push(rss);
+    log.push(`cycle ${String(cycle).padStart(2)} ${graceful ? 'stop     ' : 'terminate'} ${String(Date.now() - stopStarted).padStart(5)} ms  rss ${rss.toFixed(0)} MB  rdk threads ${threads ?? '-'}  ${detail}`);
   }
-  const endRss = rssMb();
-  t.diagnostic(`rss after warm-up ${warmRss.toFixed(0)} MB, after ${CYCLES} cycles ${endRss.toFixed(0)} MB`);
-  assert.ok(endRss - warmRss < RSS_GROWTH_BOUND_MB, `resident memory grew by ${(endRss - warmRss).toFixed(0)} MB over ${CYCLES - 5} cycles (bound ${RSS_GROWTH_BOUND_MB} MB)`);
+  const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  const warmRss = median(rssByCycle.slice(WARM_UP_CYCLES - RSS_WINDOW, WARM_UP_CYCLES));
+  const endRss = median(rssByCycle.slice(CYCLES - RSS_WINDOW));
+  for (const line of log) t.diagnostic(line);
+  const range = (xs: number[]): string => `${Math.min(...xs)}-${Math.max(...xs)} ms`;
+  t.diagnostic(`ordered stop (flush, disconnect, thread end) ${range(stopMs)}; terminate() ${range(terminateMs)}`);
+  t.diagnostic(`rss after ${WARM_UP_CYCLES} cycles (warm-up) ${warmRss.toFixed(0)} MB, after ${CYCLES} cycles ${endRss.toFixed(0)} MB (medians of ${RSS_WINDOW} cycles)`);
+  assert.ok(endRss - warmRss < RSS_GROWTH_BOUND_MB, `resident memory grew by ${(endRss - warmRss).toFixed(0)} MB over the last ${CYCLES - WARM_UP_CYCLES} cycles (bound ${RSS_GROWTH_BOUND_MB} MB)`);
 });
