@@ -803,6 +803,11 @@ function flowDocument(plan: FlowPlan, index: number, r: Reading, origins: Map<st
   emit('checkpoints', 'emit.checkpoints.enabled', 'emit.checkpoints.interval.seconds', true, 60);
   emit('heartbeats', 'emit.heartbeats.enabled', 'emit.heartbeats.interval.seconds', true, 1);
   emit('syncGroupOffsets', 'sync.group.offsets.enabled', 'sync.group.offsets.interval.seconds', false, 60);
+  const location = get('offset-syncs.topic.location');
+  if (location?.value !== undefined) {
+    flow['offsetSyncsTopicLocation'] = location.value;
+    origin(keyPath(path, 'offsetSyncsTopicLocation'), 'offset-syncs.topic.location');
+  }
 
   const mode = modeOf(plan, r);
   if (mode !== undefined) flow.mode = mode.value;
@@ -920,7 +925,6 @@ function warnUnsupported(plan: FlowPlan, r: Reading): void {
   warn('checkpoints.topic.replication.factor', `is not applied: ${internal}`, rf);
   warn('heartbeats.topic.replication.factor', `is not applied: ${internal}`, rf);
   warn('offset-syncs.topic.replication.factor', `is not applied: ${internal}`, rf);
-  warn('offset-syncs.topic.location', 'is not supported: strait writes offset syncs to the source cluster (MM2\'s default location), so it needs write access there', (v) => v === 'target');
   warn('emit.offset-syncs.enabled', 'is not supported: strait always writes offset syncs, which checkpoints and offset translation by MM2 tools rely on', (v) => v === false);
   warn('heartbeats.replication.enabled', 'is not supported: strait always replicates heartbeats topics, as MM2 does by default', (v) => v === false);
   warn('refresh.groups.enabled', 'has no effect: strait looks for consumer groups at every checkpoint');

@@ -222,6 +222,12 @@ export const FLOW_KEYS = {
     description: "Consumer-group offset sync onto the target (MM2's `sync.group.offsets.*`), opt-in.",
     example: 'syncGroupOffsets: { enabled: true, interval: 10s }',
   },
+  offsetSyncsTopicLocation: {
+    type: { kind: 'enum', values: ['source', 'target'] },
+    default: 'source',
+    description: "Where `mm2-offset-syncs.<target>.internal` is written (MM2's `offset-syncs.topic.location`).",
+    example: 'offsetSyncsTopicLocation: target',
+  },
   sync: { type: { kind: 'section', keys: SYNC_KEYS }, description: 'Topic configuration and ACL sync onto the target.', example: 'sync: { acls: { enabled: false } }' },
   onRecordError: {
     type: { kind: 'enum', values: ['stop-partition', 'stop-flow'] },

@@ -62,6 +62,8 @@ export interface FlowConfig {
   heartbeats?: EmitSettings;
   /** Commit translated offsets to the target's groups (opt-in, like MM2's sync.group.offsets). */
   syncGroupOffsets?: EmitSettings;
+  /** Where MM2's offset-syncs topic is written (MM2's offset-syncs.topic.location); default source. */
+  offsetSyncsTopicLocation?: 'source' | 'target';
   /** Topic configuration and ACL sync onto the target (MM2's sync.topic.configs / sync.topic.acls). */
   sync?: SyncSettings;
 }

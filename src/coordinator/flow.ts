@@ -78,7 +78,7 @@ export interface FlowDeps {
 }
 
 export interface Mm2Outputs {
-  /** Writes `mm2-offset-syncs.<target>.internal` (on the source cluster, like MM2's default). */
+  /** Writes `mm2-offset-syncs.<target>.internal` (on the source cluster by default, like MM2; or the target). */
   offsetSyncs?: InternalWriter;
   /** Writes `<source>.checkpoints.internal` on the target cluster. */
   checkpoints?: InternalWriter;

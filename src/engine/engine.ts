@@ -131,7 +131,7 @@ export class Engine {
       engine: config.engine,
       log,
       mm2: {
-        offsetSyncs: this.writers.get(flow.source),
+        offsetSyncs: this.writers.get(flow.offsetSyncsTopicLocation === 'target' ? flow.target : flow.source),
         ...(flow.checkpoints?.enabled === false ? {} : { checkpoints: this.writers.get(flow.target) }),
         checkpointIntervalMs: flow.checkpoints?.intervalMs ?? CHECKPOINT_INTERVAL_MS,
         internalReplicationFactor: INTERNAL_REPLICATION_FACTOR,

@@ -379,7 +379,6 @@ void describe('settings strait does not have: one warning per key', () => {
       ['checkpoints.topic.replication.factor = 3', /default replication factor/],
       ['heartbeats.topic.replication.factor = 3', /default replication factor/],
       ['offset-syncs.topic.replication.factor = 3', /default replication factor/],
-      ['offset-syncs.topic.location = target', /writes offset syncs to the source cluster/],
       ['emit.offset-syncs.enabled = false', /always writes offset syncs/],
       ['heartbeats.replication.enabled = false', /always replicates heartbeats/],
       ['refresh.groups.interval.seconds = 60', /every checkpoint/],
@@ -550,4 +549,9 @@ void describe('the example and the documentation', () => {
     });
     assert.deepEqual(missing, []);
   });
+});
+
+void test('offset-syncs.topic.location maps to offsetSyncsTopicLocation', () => {
+  const { config } = load(`${BASE}offset-syncs.topic.location = target\n`);
+  assert.equal(config.flows[0]!.offsetSyncsTopicLocation, 'target');
 });

@@ -91,6 +91,7 @@ void describe('defaults', () => {
         checkpoints: { enabled: true, intervalMs: 5000 },
         heartbeats: { enabled: true, intervalMs: 1000 },
         syncGroupOffsets: { enabled: false, intervalMs: 60000 },
+        offsetSyncsTopicLocation: 'source',
         sync: {
           topicConfigs: { enabled: true, intervalMs: 30000, exclude: [...MM2_DEFAULT_CONFIG_EXCLUDES], excludeDefaults: true, useDefaultsFrom: 'target' },
           acls: { enabled: true, intervalMs: 30000, propagateRemovals: false, copyDeny: true },
