@@ -553,5 +553,5 @@ void describe('the example and the documentation', () => {
 
 void test('offset-syncs.topic.location maps to offsetSyncsTopicLocation', () => {
   const { config } = load(`${BASE}offset-syncs.topic.location = target\n`);
-  assert.equal(config.flows[0]!.offsetSyncsTopicLocation, 'target');
+  assert.equal(config.flows[0].offsetSyncsTopicLocation, 'target');
 });
