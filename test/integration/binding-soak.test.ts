@@ -39,11 +39,13 @@ const WARM_UP_CYCLES = CYCLES / 2;
 /** RSS readings (one per cycle) whose median stands for the warmed-up and for the final RSS. */
 const RSS_WINDOW = 5;
 /**
- * Growth allowed over the second half (40 cycles, so under 2.4 MB a cycle). A worker left alive
- * after its ordered stop cost about 28 MB a cycle; clients left open are caught exactly by the
- * librdkafka thread count.
+ * Growth allowed over the second half: 40 cycles, so under 4.8 MB a cycle (the first version of
+ * this test allowed 96 MB over 15 cycles, 6.4 MB a cycle). Measured with the patched binding and
+ * glibc's default arenas: 19-106 MB (arena steps of 20-40 MB come at random cycles); with
+ * MALLOC_ARENA_MAX=2: 3 MB. A worker left alive after its ordered stop cost about 28 MB a cycle;
+ * clients left open are caught exactly by the librdkafka thread count.
  */
-const RSS_GROWTH_BOUND_MB = 96;
+const RSS_GROWTH_BOUND_MB = 192;
 /** How long a worker may take to end by itself after an ordered stop. */
 const EXIT_TIMEOUT_MS = 30_000;
 
@@ -198,7 +200,7 @@ test('patched binding: 4 worker threads relay 1,000,000 records; 80 start/stop c
     rssByCycle.push(rss);
     log.push(`cycle ${String(cycle).padStart(2)} ${graceful ? 'stop     ' : 'terminate'} ${String(Date.now() - stopStarted).padStart(5)} ms  rss ${rss.toFixed(0)} MB  rdk threads ${threads ?? '-'}  ${detail}`);
   }
-  const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
   const warmRss = median(rssByCycle.slice(WARM_UP_CYCLES - RSS_WINDOW, WARM_UP_CYCLES));
   const endRss = median(rssByCycle.slice(CYCLES - RSS_WINDOW));
   for (const line of log) t.diagnostic(line);
