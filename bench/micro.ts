@@ -12,6 +12,10 @@
  * maps instead of shared record structures, hdr-histogram-js's deflate+base64 encoding instead of
  * the sparse form, its own recordValue() instead of our bucket-index shortcut, and the WebAssembly
  * histogram instead of the pure-JS one. The record loops include reading the next sample value.
+ *
+ * "relay loop" is the worker's replication loop itself (bench/relay-loop.ts): the real Relay, ring
+ * and histograms between a consumer of prepared batches and a producer that acknowledges at
+ * once, i.e. strait's own work per record without librdkafka's and the binding's.
  */
 import { pathToFileURL } from 'node:url';
 import hdr from 'hdr-histogram-js';
@@ -27,6 +31,7 @@ import {
 import { ProgressRing } from '../src/ring/progress-ring.js';
 import { createMessagePackr, decode, encode } from '../src/util/codec.js';
 import type { StatsMessage } from '../src/worker/protocol.js';
+import { createRelayLoopBench, RELAY_BATCH } from './relay-loop.js';
 
 export interface MicroResult {
   name: string;
@@ -75,7 +80,7 @@ export async function runMicroBenchmarks(options: MicroOptions = {}): Promise<Mi
   const bench = new Bench({ time: options.timeMs ?? 500, warmupTime: 100 });
   const itemsPerOp = new Map<string, number>();
   const bytes = new Map<string, number>();
-  const add = (name: string, items: number, fn: () => void, size?: number, hooks?: FnOptions): void => {
+  const add = (name: string, items: number, fn: () => void | Promise<void>, size?: number, hooks?: FnOptions): void => {
     bench.add(name, fn, hooks);
     itemsPerOp.set(name, items);
     if (size !== undefined) bytes.set(name, size);
@@ -195,7 +200,13 @@ export async function runMicroBenchmarks(options: MicroOptions = {}): Promise<Mi
     sink += decoded.totalCount;
   });
 
+  // --- the relay loop: one batch relayed and acknowledged per op (renumbering in a hook).
+  const relayLoop = createRelayLoopBench();
+  add(`relay loop x${RELAY_BATCH} records (fake clients, real ring + histograms)`, RELAY_BATCH, () => relayLoop.relayBatch(), undefined, { beforeEach: () => relayLoop.prepare() });
+
   await bench.run();
+  await relayLoop.stop();
+  if (relayLoop.acked === 0) throw new Error('the relay loop benchmark relayed nothing');
   wasm?.destroy();
   if (sink === 42) console.log(''); // keep results observable so nothing is optimised away
 

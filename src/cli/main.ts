@@ -13,6 +13,7 @@ const commands: Record<string, () => Promise<{ command: Command }>> = {
   validate: () => import('./commands/validate.js'),
   run: () => import('./commands/run.js'),
   demo: () => import('./commands/demo.js'),
+  bench: () => import('./commands/bench.js'),
   status: () => import('./commands/status.js'),
   translate: () => import('./commands/translate.js'),
   topology: () => import('./commands/topology.js'),
@@ -30,6 +31,7 @@ function help(): string {
     '  status [--url <address>]         what a running strait is doing (from its metrics endpoint)',
     '  translate --config <f> --cluster <c> --from <c> --group <g>   where a consumer group resumes after failover',
     '  topology --config <file>         upstream clusters and hops, from heartbeats',
+    '  bench [options]                  strait vs Java MirrorMaker 2 vs the brokers\' limit, with a report',
     '  validate --config <file>         check a configuration file; connects to nothing',
     '  sandbox up|down|status|restart   local Kafka clusters on loopback, from Maven Central jars',
   ].join('\n');

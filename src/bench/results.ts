@@ -1,0 +1,333 @@
+/**
+ * The benchmark's result model and the arithmetic over it: one RunResult per replicator run, then
+ * per (scenario, record size, system) medians and spread over the repetitions, then the ratios
+ * strait/MM2 and strait/limit and the targets they are held against.
+ *
+ * Ratios are taken run by run, not median over median: repetition r of every system at one size
+ * runs back to back (the systems take turns), so strait's run r and MM2's run r saw the same
+ * machine; the ratio's median and range over r is what the report shows.
+ *
+ * "MM2" in a ratio is the better of its two configurations for that figure (higher records/s,
+ * lower CPU per GB, lower peak memory, lower p99), chosen by median: the stricter comparison.
+ */
+import type { LatencyFigures } from './measure.js';
+import type { LimitResult } from './perf-tools.js';
+import type { ProcSample } from './procstat.js';
+
+export const SYSTEMS = ['mm2-default', 'mm2-tuned', 'strait', 'limit'] as const;
+export type SystemId = (typeof SYSTEMS)[number];
+export const REPLICATORS = ['mm2-default', 'mm2-tuned', 'strait'] as const;
+export type ReplicatorId = (typeof REPLICATORS)[number];
+/** A copy of the pre-loaded topic on loopback or through the proxy, or a fixed load for latency. */
+export type Scenario = 'loopback' | 'wan' | 'latency';
+
+export const SYSTEM_LABELS: Record<SystemId, string> = {
+  'mm2-default': 'MM2 (defaults)',
+  'mm2-tuned': 'MM2 (tuned)',
+  strait: 'strait',
+  limit: 'limit (Kafka perf tools)',
+};
+
+export function isSystemId(s: string): s is SystemId {
+  return (SYSTEMS as readonly string[]).includes(s);
+}
+
+export interface CpuFigures {
+  /** CPU seconds of the replicator's processes while it copied (first to last append). */
+  windowSec: number;
+  /** CPU seconds over its whole life, start-up and shutdown included. */
+  totalSec: number;
+  /** windowSec per GB (10^9 bytes of key + value) copied. */
+  perGB: number;
+  /** windowSec per thread name of the process (see procstat.ts threadGroups), largest first. */
+  byThread?: Record<string, number>;
+}
+
+export interface RunResult {
+  index: number;
+  rep: number;
+  scenario: Scenario;
+  system: SystemId;
+  /** Value bytes per record. */
+  size: number;
+  partitions: number;
+  /** Records in the source topic, i.e. to be copied. */
+  records: number;
+  ok: boolean;
+  error?: string;
+  startedAt: string;
+  /** Where this run's files are, relative to the results folder. */
+  dir: string;
+  /** Records found on the target afterwards. */
+  copied?: number;
+  /** Key + value bytes copied. */
+  bytes?: number;
+  firstAppendMs?: number;
+  lastAppendMs?: number;
+  copySec?: number;
+  recordsPerSec?: number;
+  /** MB = 10^6 bytes of key + value. */
+  mbPerSec?: number;
+  /** Records on the target as polled about once a second: [ms since the process started, records]. */
+  progress?: [number, number][];
+  /** When the replicator's process was started, ms since the epoch. */
+  processStartMs?: number;
+  /** From process start to its readiness line. */
+  readySec?: number;
+  /** From process start to the first record on the target. */
+  startupSec?: number;
+  cpu?: CpuFigures;
+  peakRssBytes?: number;
+  latency?: LatencyFigures & { ratePerSec: number; seconds: number; size: number; produced: number };
+  limit?: LimitResult;
+  exit?: string;
+  killedAtStop?: boolean;
+  samples?: ProcSample[];
+  /**
+   * A run under `--profile` (node --cpu-prof and librdkafka statistics): its figures carry the
+   * profiler's cost, so it is reported apart and never enters medians or ratios.
+   */
+  profiled?: boolean;
+  /** Through the latency proxy: its one-way delay. */
+  wanDelayMs?: number;
+  /** 1-minute load average when the run started (other work on the machine shows here). */
+  loadAvg1AtStart?: number;
+  /**
+   * Where the machine's CPU went during the copy: each broker's CPU seconds in the copy window,
+   * and the busy share of all cores in that window (1 = every core busy).
+   */
+  context?: { sourceBrokerCpuSec?: number; targetBrokerCpuSec?: number; machineBusyShare?: number };
+}
+
+export interface Spread {
+  n: number;
+  median: number;
+  min: number;
+  max: number;
+}
+
+export function median(values: readonly number[]): number {
+  if (values.length === 0) return NaN;
+  const s = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 === 1 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+}
+
+export function spread(values: readonly (number | undefined)[]): Spread | undefined {
+  const v = values.filter((x): x is number => x !== undefined && Number.isFinite(x));
+  if (v.length === 0) return undefined;
+  return { n: v.length, median: median(v), min: Math.min(...v), max: Math.max(...v) };
+}
+
+export interface SystemSummary {
+  scenario: Scenario;
+  system: SystemId;
+  size: number;
+  runs: number;
+  failed: number;
+  recordsPerSec?: Spread;
+  mbPerSec?: Spread;
+  cpuPerGB?: Spread;
+  cpuPerGBNoJit?: Spread;
+  peakRssMB?: Spread;
+  startupSec?: Spread;
+  p50?: Spread;
+  p99?: Spread;
+  p999?: Spread;
+}
+
+/**
+ * CPU per GB without the JVM's JIT compiler threads ("C1 CompilerThre", "C2 CompilerThre"): a
+ * short copy is also the JVM's warm-up, and a long-running MM2 would have compiled its hot code
+ * long ago, so this is closer to MM2's cost in steady state. Node's compilers run on threads
+ * that cannot be told apart from its other threads, so strait's figure stays whole (this favours
+ * MM2).
+ */
+export function cpuPerGBWithoutJit(r: RunResult): number | undefined {
+  if (!r.cpu || r.bytes === undefined || r.bytes === 0) return undefined;
+  let jit = 0;
+  for (const [name, sec] of Object.entries(r.cpu.byThread ?? {})) if (/CompilerThre/.test(name)) jit += sec;
+  return Math.round(((r.cpu.windowSec - jit) / (r.bytes / 1e9)) * 100) / 100;
+}
+
+/** Figures of one run that summaries and ratios are taken over. */
+export const FIGURES = {
+  recordsPerSec: (r: RunResult) => r.recordsPerSec,
+  mbPerSec: (r: RunResult) => r.mbPerSec,
+  cpuPerGB: (r: RunResult) => r.cpu?.perGB,
+  cpuPerGBNoJit: (r: RunResult) => cpuPerGBWithoutJit(r),
+  peakRssMB: (r: RunResult) => (r.peakRssBytes === undefined ? undefined : r.peakRssBytes / 2 ** 20),
+  startupSec: (r: RunResult) => r.startupSec,
+  p50: (r: RunResult) => r.latency?.p50,
+  p99: (r: RunResult) => r.latency?.p99,
+  p999: (r: RunResult) => r.latency?.p999,
+} as const;
+export type FigureName = keyof typeof FIGURES;
+/** Whether more is better (throughput) or less (CPU, memory, latency). */
+export const HIGHER_IS_BETTER: Record<FigureName, boolean> = {
+  recordsPerSec: true,
+  mbPerSec: true,
+  cpuPerGB: false,
+  cpuPerGBNoJit: false,
+  peakRssMB: false,
+  startupSec: false,
+  p50: false,
+  p99: false,
+  p999: false,
+};
+
+/** The runs that count: everything but profiled runs. */
+export function measured(runs: readonly RunResult[]): RunResult[] {
+  return runs.filter((r) => !r.profiled);
+}
+
+export function summarize(all: readonly RunResult[]): SystemSummary[] {
+  const runs = measured(all);
+  const groups = new Map<string, RunResult[]>();
+  for (const r of runs) {
+    const k = `${r.scenario}|${r.size}|${r.system}`;
+    const list = groups.get(k) ?? [];
+    list.push(r);
+    groups.set(k, list);
+  }
+  const out: SystemSummary[] = [];
+  for (const list of groups.values()) {
+    const ok = list.filter((r) => r.ok);
+    const s: SystemSummary = { scenario: list[0].scenario, system: list[0].system, size: list[0].size, runs: list.length, failed: list.length - ok.length };
+    for (const [name, get] of Object.entries(FIGURES) as [FigureName, (r: RunResult) => number | undefined][]) {
+      const sp = spread(ok.map(get));
+      if (sp) s[name] = sp;
+    }
+    out.push(s);
+  }
+  const order = (x: SystemSummary): string => `${['loopback', 'latency', 'wan'].indexOf(x.scenario)}|${String(x.size).padStart(8, '0')}|${SYSTEMS.indexOf(x.system)}`;
+  return out.sort((a, b) => order(a).localeCompare(order(b)));
+}
+
+/** The MM2 configuration with the better median of a figure at one size (undefined without MM2 runs). */
+export function betterMm2(all: readonly RunResult[], scenario: Scenario, size: number, figure: FigureName): ReplicatorId | undefined {
+  const runs = measured(all);
+  let best: { id: ReplicatorId; value: number } | undefined;
+  for (const id of ['mm2-default', 'mm2-tuned'] as const) {
+    const m = spread(runs.filter((r) => r.ok && r.scenario === scenario && r.size === size && r.system === id).map(FIGURES[figure]));
+    if (!m) continue;
+    const better = !best || (HIGHER_IS_BETTER[figure] ? m.median > best.value : m.median < best.value);
+    if (better) best = { id, value: m.median };
+  }
+  return best?.id;
+}
+
+export interface Ratio {
+  figure: FigureName;
+  scenario: Scenario;
+  size: number;
+  /** What strait is divided by. */
+  versus: SystemId | 'strait-loopback';
+  /** Ratio per repetition (runs made side by side). */
+  perRep: { rep: number; value: number }[];
+  spread?: Spread;
+}
+
+/** strait's figure over `versus`'s, repetition by repetition. */
+export function ratio(all: readonly RunResult[], figure: FigureName, scenario: Scenario, size: number, versus: SystemId): Ratio {
+  const runs = measured(all);
+  const get = FIGURES[figure];
+  const pick = (system: SystemId, rep: number): number | undefined => {
+    const r = runs.find((x) => x.ok && x.scenario === scenario && x.size === size && x.system === system && x.rep === rep);
+    return r ? get(r) : undefined;
+  };
+  const reps = [...new Set(runs.filter((r) => r.scenario === scenario && r.size === size).map((r) => r.rep))].sort((a, b) => a - b);
+  const perRep: { rep: number; value: number }[] = [];
+  for (const rep of reps) {
+    const a = pick('strait', rep);
+    const b = pick(versus, rep);
+    if (a !== undefined && b !== undefined && b > 0) perRep.push({ rep, value: a / b });
+  }
+  const sp = spread(perRep.map((p) => p.value));
+  return { figure, scenario, size, versus, perRep, ...(sp ? { spread: sp } : {}) };
+}
+
+/**
+ * A replicator's throughput through the proxy over its own loopback throughput at the same size:
+ * each cross-region run over the median of the loopback runs. (The cross-region runs come after
+ * all loopback repetitions, so no loopback run was made beside them; the median is the fairest
+ * partner.)
+ */
+export function wanRatio(all: readonly RunResult[], size: number, system: ReplicatorId = 'strait'): Ratio {
+  const runs = measured(all);
+  const wan = runs.filter((r) => r.ok && r.scenario === 'wan' && r.size === size && r.system === system);
+  const loop = spread(runs.filter((r) => r.ok && r.scenario === 'loopback' && r.size === size && r.system === system).map((r) => r.recordsPerSec));
+  const perRep: { rep: number; value: number }[] = [];
+  for (const w of wan) if (loop && loop.median > 0 && w.recordsPerSec !== undefined) perRep.push({ rep: w.rep, value: w.recordsPerSec / loop.median });
+  const sp = spread(perRep.map((p) => p.value));
+  return { figure: 'recordsPerSec', scenario: 'wan', size, versus: 'strait-loopback', perRep, ...(sp ? { spread: sp } : {}) };
+}
+
+export interface TargetCheck {
+  /** What is held to the target, e.g. "records/s vs MM2 at 100 B". */
+  what: string;
+  /** e.g. ">= 3x". */
+  target: string;
+  /** Median ratio and its range, undefined when not measured. */
+  measured?: Spread;
+  /** Against which configuration (for MM2 ratios). */
+  versus?: string;
+  met?: boolean;
+}
+
+export interface TargetSpec {
+  latencySize: number;
+  wanSize: number;
+  sizes: readonly number[];
+}
+
+const THROUGHPUT_TARGETS: Record<number, number> = { 100: 3, 1024: 2, 10240: 1.2 };
+
+/** The issue's targets for strait, each with the measured ratio. */
+export function checkTargets(runs: readonly RunResult[], spec: TargetSpec, label: (size: number) => string): { checks: TargetCheck[]; ratios: Ratio[] } {
+  const checks: TargetCheck[] = [];
+  const ratios: Ratio[] = [];
+  const atLeast = (x: Spread | undefined, t: number): boolean | undefined => (x ? x.median >= t : undefined);
+  const atMost = (x: Spread | undefined, t: number): boolean | undefined => (x ? x.median <= t : undefined);
+  const push = (what: string, target: string, r: Ratio | undefined, met: boolean | undefined, versus?: string): void => {
+    if (r) ratios.push(r);
+    checks.push({ what, target, ...(r?.spread ? { measured: r.spread } : {}), ...(versus ? { versus } : {}), ...(met === undefined ? {} : { met }) });
+  };
+  for (const size of spec.sizes) {
+    const t = THROUGHPUT_TARGETS[size];
+    const mm2 = betterMm2(runs, 'loopback', size, 'recordsPerSec');
+    const r = mm2 ? ratio(runs, 'recordsPerSec', 'loopback', size, mm2) : undefined;
+    if (t !== undefined) push(`records/s vs MM2 at ${label(size)}`, `>= ${t}x`, r, atLeast(r?.spread, t), mm2);
+    else if (r) ratios.push(r);
+  }
+  for (const size of spec.sizes) {
+    const mm2 = betterMm2(runs, 'loopback', size, 'cpuPerGB');
+    const r = mm2 ? ratio(runs, 'cpuPerGB', 'loopback', size, mm2) : undefined;
+    push(`CPU per GB vs MM2 at ${label(size)}`, '<= 1/3 (0.33x)', r, atMost(r?.spread, 1 / 3), mm2);
+  }
+  for (const size of spec.sizes) {
+    const mm2 = betterMm2(runs, 'loopback', size, 'cpuPerGBNoJit');
+    const r = mm2 ? ratio(runs, 'cpuPerGBNoJit', 'loopback', size, mm2) : undefined;
+    if (r?.spread) ratios.push(r);
+  }
+  for (const size of spec.sizes) {
+    const mm2 = betterMm2(runs, 'loopback', size, 'peakRssMB');
+    const r = mm2 ? ratio(runs, 'peakRssMB', 'loopback', size, mm2) : undefined;
+    push(`peak RSS vs MM2 at ${label(size)}`, '<= 1/4 (0.25x)', r, atMost(r?.spread, 1 / 4), mm2);
+  }
+  {
+    const mm2 = betterMm2(runs, 'latency', spec.latencySize, 'p99');
+    const r = mm2 ? ratio(runs, 'p99', 'latency', spec.latencySize, mm2) : undefined;
+    push(`p99 latency vs MM2 at ${label(spec.latencySize)}, same load`, '<= 1/5 (0.2x)', r, atMost(r?.spread, 1 / 5), mm2);
+  }
+  for (const size of spec.sizes) {
+    const r = ratio(runs, 'recordsPerSec', 'loopback', size, 'limit');
+    if (size === 1024) push(`records/s vs the limit at ${label(size)}`, '>= 0.8x', r.spread ? r : undefined, atLeast(r.spread, 0.8));
+    else if (r.spread) ratios.push(r);
+  }
+  {
+    const r = wanRatio(runs, spec.wanSize);
+    push(`records/s through the proxy vs own loopback at ${label(spec.wanSize)}`, '>= 0.8x', r.spread ? r : undefined, atLeast(r.spread, 0.8));
+  }
+  return { checks, ratios };
+}

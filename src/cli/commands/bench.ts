@@ -1,0 +1,178 @@
+/**
+ * `strait bench`: measure strait against Apache Kafka's MirrorMaker 2 and against the clusters'
+ * own limit on a private pair of local clusters, and write the results (JSON, markdown, HTML).
+ * See src/bench/harness.ts for the steps and bench/README.md for how to read the results.
+ */
+import path from 'node:path';
+import { flag, flagBool, parseArgs, usage, UsageError, type FlagSpecs } from '../args.js';
+import type { Command } from '../command.js';
+import { numberOption } from './demo.js';
+import { describeRun, resultsStamp, runBench, type BenchOptions } from '../../bench/harness.js';
+import { isSystemId, REPLICATORS, SYSTEMS, type ReplicatorId, type SystemId } from '../../bench/results.js';
+import { reportModel, targetsTable } from '../../bench/report.js';
+import { displayPath } from '../../sandbox/paths.js';
+
+/** Sized so the default run takes about a quarter of an hour on a 2-core machine. */
+export const BENCH_DEFAULTS = {
+  sizes: [100, 1024, 10240],
+  records: { 100: 300_000, 1024: 100_000, 10240: 10_000 } as Record<number, number>,
+  partitions: 8,
+  repetitions: 3,
+  latencyRate: 2_000,
+  latencySeconds: 10,
+  latencyWarmup: 3,
+  latencySize: 1024,
+  wanDelayMs: 25,
+  wanRepetitions: 1,
+  wanSize: 1024,
+  sourcePort: 19192,
+  targetPort: 19194,
+  runTimeoutSec: 600,
+} as const;
+
+const SUMMARY = `Measure strait against Apache Kafka's MirrorMaker 2 (dedicated mode, same Kafka version) and against
+the clusters' own limit (Kafka's ProducerPerformance and ConsumerPerformance), on two local clusters
+that this command starts for itself (its own folder and ports; stopped and deleted at the end).
+
+For each record size, a source topic is pre-loaded, then each system copies it in turn, several
+times: MM2 with its defaults, MM2 tuned as public guides advise, strait with its defaults, and the
+limit. Figures: records/s and MB/s of the copy, CPU seconds per GB and peak memory of the
+replicator's process, replication latency at a fixed load, and the same copy through a proxy that
+adds a cross-region delay. Results: results.json, summary.md and report.html in the results folder.
+
+The defaults take about 15 minutes on 2 cores. Close other work first (or use --wait-idle): the
+brokers and the replicator share the machine, and anything else running skews the comparison.
+
+options:`;
+
+const SPECS: FlagSpecs = {
+  sizes: { value: true, description: `record (value) sizes in bytes, comma-separated (default ${BENCH_DEFAULTS.sizes.join(',')})` },
+  records: { value: true, description: 'records per size, as size:count pairs (default 100:300000,1024:100000,10240:10000)' },
+  scale: { value: true, description: 'multiply every record count by this factor (e.g. 0.1 for a quick try, 4 for steadier figures)' },
+  partitions: { value: true, description: `partitions of each topic (default ${BENCH_DEFAULTS.partitions})` },
+  repetitions: { value: true, description: `runs of each system at each size (default ${BENCH_DEFAULTS.repetitions})` },
+  systems: { value: true, description: `systems to run, comma-separated (default all: ${SYSTEMS.join(',')})` },
+  'latency-rate': { value: true, description: `records/s of the fixed load for latency (default ${BENCH_DEFAULTS.latencyRate}; 0 skips latency)` },
+  'latency-seconds': { value: true, description: `length of the fixed load (default ${BENCH_DEFAULTS.latencySeconds})` },
+  'latency-size': { value: true, description: `record size of the fixed load, one of --sizes (default ${BENCH_DEFAULTS.latencySize})` },
+  'wan-delay': { value: true, description: `cross-region case: ms added each way by the proxy (default ${BENCH_DEFAULTS.wanDelayMs}; 0 skips the case)` },
+  'wan-repetitions': { value: true, description: `runs of each replicator through the proxy (default ${BENCH_DEFAULTS.wanRepetitions})` },
+  'wan-size': { value: true, description: `record size of the cross-region case (default ${BENCH_DEFAULTS.wanSize})` },
+  profile: { value: false, description: 'profile strait (node --cpu-prof per thread, librdkafka statistics) and summarise it in the report' },
+  'wait-idle': { value: true, description: 'first wait up to this many minutes for the 1-minute load average to stay below 1.0 for 30 s' },
+  'source-port': { value: true, description: `client port of the benchmark's source cluster (default ${BENCH_DEFAULTS.sourcePort}; uses N and N+1)` },
+  'target-port': { value: true, description: `client port of the benchmark's target cluster (default ${BENCH_DEFAULTS.targetPort}; uses N and N+1)` },
+  dir: { value: true, description: 'folder for the benchmark\'s clusters (default a fresh temporary folder)' },
+  keep: { value: false, description: 'leave the benchmark\'s clusters running at the end' },
+  out: { value: true, description: 'results folder (default bench/results/<date>_<time> under the current folder)' },
+  'run-timeout': { value: true, description: `seconds one copy may take before it counts as failed (default ${BENCH_DEFAULTS.runTimeoutSec})` },
+  note: { value: true, description: 'a remark stored with the results (e.g. what else ran on the machine)' },
+  help: { value: false, description: 'show this help' },
+};
+
+function sizeList(value: string | undefined): number[] {
+  if (value === undefined) return [...BENCH_DEFAULTS.sizes];
+  const sizes = value.split(',').map((s) => s.trim());
+  const out = sizes.map((s) => numberOption(s, 'sizes', undefined, 1, 1_000_000, true)!);
+  if (new Set(out).size !== out.length) throw new UsageError('option --sizes lists a size twice');
+  return out;
+}
+
+/** Records per size: the defaults (or 50,000 records of a size without a default), then --records, then --scale. */
+export function recordCounts(sizes: readonly number[], recordsFlag: string | undefined, scale: number): Record<number, number> {
+  const counts: Record<number, number> = {};
+  for (const s of sizes) counts[s] = BENCH_DEFAULTS.records[s] ?? Math.max(1_000, Math.round(50_000_000 / (s + 8) / 1_000) * 1_000);
+  if (recordsFlag !== undefined) {
+    for (const pair of recordsFlag.split(',')) {
+      const m = /^\s*(\d+)\s*:\s*([\d_]+)\s*$/.exec(pair);
+      if (!m) throw new UsageError(`option --records takes size:count pairs, e.g. 100:400000,1024:120000 (got ${JSON.stringify(pair)})`);
+      const size = Number(m[1]);
+      if (!sizes.includes(size)) throw new UsageError(`option --records names size ${size}, which is not in --sizes (${sizes.join(',')})`);
+      counts[size] = numberOption(m[2], 'records', undefined, 1, 1e9, true)!;
+    }
+  }
+  for (const s of sizes) counts[s] = Math.max(1, Math.round(counts[s] * scale));
+  return counts;
+}
+
+function systemList(value: string | undefined): SystemId[] {
+  if (value === undefined) return [...SYSTEMS];
+  const out = value.split(',').map((s) => s.trim());
+  for (const s of out) if (!isSystemId(s)) throw new UsageError(`unknown system "${s}" in --systems (known: ${SYSTEMS.join(', ')})`);
+  return out as SystemId[];
+}
+
+/** The command as a person would type it, for the report (no machine paths: options only). */
+function commandLine(argv: readonly string[]): string {
+  const args = argv.map((a) => (/^[\w.,:=/+-]+$/.test(a) ? a : JSON.stringify(a))).join(' ');
+  const viaNpm = process.env['npm_lifecycle_event'] === 'bench';
+  return viaNpm ? `npm run bench${args ? ` -- ${args}` : ''}` : `strait bench${args ? ` ${args}` : ''}`;
+}
+
+export function benchOptions(argv: readonly string[], now = new Date()): BenchOptions {
+  const args = parseArgs(argv, SPECS);
+  if (args.positionals.length > 0) throw new UsageError(`unexpected argument "${args.positionals[0]}" for bench (see strait bench --help)`);
+  const sizes = sizeList(flag(args, 'sizes'));
+  const scale = numberOption(flag(args, 'scale'), 'scale', 1, 0.0001, 1000, false)!;
+  const num = (name: string, fallback: number, min: number, max: number, integer = true): number => numberOption(flag(args, name), name, fallback, min, max, integer)!;
+  const systems = systemList(flag(args, 'systems'));
+  const latencyRate = num('latency-rate', BENCH_DEFAULTS.latencyRate, 0, 1_000_000, false);
+  const latencySize = num('latency-size', BENCH_DEFAULTS.latencySize, 1, 1_000_000);
+  const wanDelay = num('wan-delay', BENCH_DEFAULTS.wanDelayMs, 0, 10_000, false);
+  const wanSize = num('wan-size', BENCH_DEFAULTS.wanSize, 1, 1_000_000);
+  if (latencyRate > 0 && !sizes.includes(latencySize)) throw new UsageError(`--latency-size ${latencySize} must be one of --sizes (${sizes.join(',')})`);
+  if (wanDelay > 0 && !sizes.includes(wanSize)) throw new UsageError(`--wan-size ${wanSize} must be one of --sizes (${sizes.join(',')})`);
+  const replicators = systems.filter((s): s is ReplicatorId => (REPLICATORS as readonly string[]).includes(s));
+  const latencySeconds = num('latency-seconds', BENCH_DEFAULTS.latencySeconds, 3, 3600);
+  const waitIdle = flag(args, 'wait-idle');
+  const sourcePort = num('source-port', BENCH_DEFAULTS.sourcePort, 1, 65534);
+  const targetPort = num('target-port', BENCH_DEFAULTS.targetPort, 1, 65534);
+  if (Math.abs(sourcePort - targetPort) < 2) throw new UsageError('--source-port and --target-port each take two ports (N and N+1): they overlap');
+  const dir = flag(args, 'dir');
+  const note = flag(args, 'note');
+  return {
+    sizes,
+    records: recordCounts(sizes, flag(args, 'records'), scale),
+    partitions: num('partitions', BENCH_DEFAULTS.partitions, 1, 256),
+    repetitions: num('repetitions', BENCH_DEFAULTS.repetitions, 1, 100),
+    systems,
+    latency:
+      latencyRate > 0 && replicators.length > 0
+        ? { size: latencySize, ratePerSec: latencyRate, seconds: latencySeconds, warmupSeconds: BENCH_DEFAULTS.latencyWarmup }
+        : undefined,
+    wan:
+      wanDelay > 0 && replicators.length > 0
+        ? { size: wanSize, delayMs: wanDelay, repetitions: num('wan-repetitions', BENCH_DEFAULTS.wanRepetitions, 1, 100), systems: replicators }
+        : undefined,
+    sourcePort,
+    targetPort,
+    sandboxDir: dir === undefined ? undefined : path.resolve(dir),
+    keepSandbox: flagBool(args, 'keep'),
+    outDir: path.resolve(flag(args, 'out') ?? path.join('bench', 'results', resultsStamp(now))),
+    profile: flagBool(args, 'profile'),
+    idleWait: waitIdle === undefined ? undefined : { threshold: 1.0, holdSec: 30, checkSec: 15, maxSec: numberOption(waitIdle, 'wait-idle', 10, 0, 24 * 60, false)! * 60 },
+    runTimeoutSec: num('run-timeout', BENCH_DEFAULTS.runTimeoutSec, 10, 24 * 3600),
+    note,
+    command: commandLine(argv),
+  };
+}
+
+export const command: Command = {
+  name: 'bench',
+  summary: 'measure strait against MirrorMaker 2 and the clusters\' limit on local clusters',
+  async run(argv: string[]): Promise<number> {
+    const args = parseArgs(argv, SPECS);
+    if (flagBool(args, 'help')) {
+      console.log(usage('bench [options]', SUMMARY, SPECS));
+      return 0;
+    }
+    const options = benchOptions(argv);
+    const results = await runBench(options);
+    const model = reportModel(results);
+    console.log(targetsTable(model));
+    const failed = results.runs.filter((r) => !r.ok);
+    for (const r of failed) console.error(`run ${r.index} failed: ${describeRun(r)}`);
+    console.error(`results: ${displayPath(options.outDir)}/ (summary.md, report.html, results.json)`);
+    return failed.length > 0 ? 1 : 0;
+  },
+};

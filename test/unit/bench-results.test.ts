@@ -1,0 +1,168 @@
+// The benchmark's arithmetic: medians and spread, ratios taken run by run, the better MM2
+// configuration, the targets, and the reports rendered from a made-up result set.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { sizeLabel } from '../../src/bench/data.js';
+import type { BenchResults } from '../../src/bench/harness.js';
+import { latencyFigures } from '../../src/bench/measure.js';
+import { renderHtml, renderMarkdown, reportModel } from '../../src/bench/report.js';
+import { betterMm2, checkTargets, cpuPerGBWithoutJit, median, ratio, spread, summarize, wanRatio, type RunResult, type SystemId } from '../../src/bench/results.js';
+import { createLatencyHistogram, recordLatency } from '../../src/metrics/histogram.js';
+
+test('median and spread ignore missing values', () => {
+  assert.equal(median([3, 1, 2]), 2);
+  assert.equal(median([4, 1, 3, 2]), 2.5);
+  assert.ok(Number.isNaN(median([])));
+  assert.deepEqual(spread([5, undefined, 1, 3, NaN]), { n: 3, median: 3, min: 1, max: 5 });
+  assert.equal(spread([undefined]), undefined);
+});
+
+let index = 0;
+function run(system: SystemId, size: number, rep: number, recordsPerSec: number, extra: Partial<RunResult> = {}): RunResult {
+  index++;
+  return {
+    index,
+    rep,
+    scenario: 'loopback',
+    system,
+    size,
+    partitions: 8,
+    records: 1000,
+    ok: true,
+    startedAt: new Date(0).toISOString(),
+    dir: `runs/${index}`,
+    recordsPerSec,
+    mbPerSec: (recordsPerSec * (size + 8)) / 1e6,
+    cpu: { windowSec: 1, totalSec: 2, perGB: system === 'strait' ? 10 : system === 'mm2-tuned' ? 30 : 40 },
+    peakRssBytes: (system === 'strait' ? 200 : 1200) * 2 ** 20,
+    ...extra,
+  };
+}
+
+function latency(ms: number[]): ReturnType<typeof latencyFigures> {
+  const h = createLatencyHistogram('accumulator');
+  for (const v of ms) recordLatency(h, v);
+  return latencyFigures(h, 0, 0);
+}
+
+function sampleRuns(): RunResult[] {
+  index = 0;
+  const runs: RunResult[] = [];
+  // strait is 3x MM2-tuned in rep 1, 4x in rep 2; MM2-default is slower but has the lower p99.
+  runs.push(run('mm2-default', 100, 1, 50), run('mm2-tuned', 100, 1, 100), run('strait', 100, 1, 300), run('limit', 100, 1, 500));
+  runs.push(run('mm2-tuned', 100, 2, 100), run('strait', 100, 2, 400), run('limit', 100, 2, 400), run('mm2-default', 100, 2, 60));
+  runs.push(run('mm2-default', 1024, 1, 20), run('mm2-tuned', 1024, 1, 30), run('strait', 1024, 1, 70), run('limit', 1024, 1, 80));
+  const fixed = (ms: number[]): Partial<RunResult> => ({ scenario: 'latency', latency: { ...latency(ms), ratePerSec: 100, seconds: 5, size: 1024, produced: 3 } });
+  runs.push(run('mm2-default', 1024, 1, 0, fixed([10, 20, 100])), run('mm2-tuned', 1024, 1, 0, fixed([30, 40, 300])), run('strait', 1024, 1, 0, fixed([2, 3, 10])));
+  runs.push(run('strait', 1024, 1, 63, { scenario: 'wan' }), run('mm2-tuned', 1024, 1, 15, { scenario: 'wan' }));
+  // A profiled run (slow, under the profiler) must count nowhere.
+  runs.push(run('strait', 100, 1, 1, { profiled: true }));
+  runs.push(run('strait', 100, 3, 0, { ok: false, error: 'copied only 5 of 1000 records' }));
+  return runs;
+}
+
+test('summaries: medians per scenario, size and system; failures counted; profiled runs left out', () => {
+  const s = summarize(sampleRuns());
+  const strait100 = s.find((x) => x.scenario === 'loopback' && x.size === 100 && x.system === 'strait')!;
+  assert.deepEqual(strait100.recordsPerSec, { n: 2, median: 350, min: 300, max: 400 });
+  assert.equal(strait100.runs, 3);
+  assert.equal(strait100.failed, 1);
+  assert.ok(s.find((x) => x.scenario === 'wan' && x.system === 'strait'));
+  assert.deepEqual(
+    s.map((x) => `${x.scenario}/${x.size}/${x.system}`).slice(0, 4),
+    ['loopback/100/mm2-default', 'loopback/100/mm2-tuned', 'loopback/100/strait', 'loopback/100/limit'],
+  );
+});
+
+test('ratios pair the runs of one repetition', () => {
+  const runs = sampleRuns();
+  const r = ratio(runs, 'recordsPerSec', 'loopback', 100, 'mm2-tuned');
+  assert.deepEqual(r.perRep, [{ rep: 1, value: 3 }, { rep: 2, value: 4 }]);
+  assert.deepEqual(r.spread, { n: 2, median: 3.5, min: 3, max: 4 });
+  assert.equal(betterMm2(runs, 'loopback', 100, 'recordsPerSec'), 'mm2-tuned');
+  assert.equal(betterMm2(runs, 'latency', 1024, 'p99'), 'mm2-default', 'lower is better for latency');
+  assert.equal(betterMm2(runs, 'loopback', 100, 'cpuPerGB'), 'mm2-tuned');
+  assert.equal(wanRatio(runs, 1024).spread?.median, 0.9);
+});
+
+test("CPU per GB without the JVM's compiler threads", () => {
+  const r = run('mm2-default', 100, 1, 10, { bytes: 2e9, cpu: { windowSec: 10, totalSec: 20, perGB: 5, byThread: { 'C# CompilerThre': 3, 'task-thread-Mir': 6, 'GC Thread##': 1 } } });
+  assert.equal(cpuPerGBWithoutJit(r), 3.5);
+  assert.equal(cpuPerGBWithoutJit(run('strait', 100, 1, 10, { bytes: 1e9 })), 1, 'nothing to take away without thread names');
+  assert.equal(cpuPerGBWithoutJit(run('strait', 100, 1, 10)), undefined, 'no bytes, no figure');
+});
+
+test('targets are held against the better MM2 configuration', () => {
+  const { checks } = checkTargets(sampleRuns(), { sizes: [100, 1024], latencySize: 1024, wanSize: 1024 }, sizeLabel);
+  const byWhat = new Map(checks.map((c) => [c.what, c]));
+  const t100 = byWhat.get('records/s vs MM2 at 100 B')!;
+  assert.equal(t100.versus, 'mm2-tuned');
+  assert.equal(t100.measured?.median, 3.5);
+  assert.equal(t100.met, true);
+  const t1k = byWhat.get('records/s vs MM2 at 1 KiB')!;
+  assert.equal(t1k.met, true, '70 / 30 = 2.33 >= 2');
+  const p99 = byWhat.get('p99 latency vs MM2 at 1 KiB, same load')!;
+  assert.equal(p99.versus, 'mm2-default');
+  assert.equal(p99.met, true, '10 / 100 = 0.1 <= 0.2');
+  assert.equal(byWhat.get('records/s vs the limit at 1 KiB')!.met, true, '70 / 80 >= 0.8');
+  assert.equal(byWhat.get('records/s through the proxy vs own loopback at 1 KiB')!.met, true);
+  assert.equal(byWhat.get('peak RSS vs MM2 at 100 B')!.met, true, '200 / 1200 <= 0.25');
+  assert.equal(byWhat.get('CPU per GB vs MM2 at 100 B')!.met, true, '10 / 30 <= 1/3');
+});
+
+test('the reports render every section from a result set', () => {
+  const results: BenchResults = {
+    version: 1,
+    startedAt: '2025-01-14T15:30:12.000Z',
+    finishedAt: '2025-01-14T15:45:12.000Z',
+    durationSec: 900,
+    command: 'strait bench --repetitions 2',
+    note: undefined,
+    machine: {
+      cpuModel: 'Test CPU',
+      cores: 2,
+      memoryGiB: 8,
+      os: 'Test OS',
+      kernel: '6.1',
+      arch: 'x64',
+      node: 'v20.19.0',
+      java: 'openjdk 17',
+      kafka: '4.2.1',
+      mirrorClient: '4.2.0',
+      librdkafka: '2.12.0',
+      strait: '0.1.0',
+    },
+    idleWait: { requested: true, waitedSec: 600, gaveUp: true, threshold: 1, holdSec: 30, checks: [] },
+    options: {
+      sizes: [100, 1024],
+      records: { 100: 1000, 1024: 1000 },
+      partitions: 8,
+      repetitions: 2,
+      systems: ['mm2-default', 'mm2-tuned', 'strait', 'limit'],
+      latency: { size: 1024, ratePerSec: 100, seconds: 5, warmupSeconds: 1 },
+      wan: { size: 1024, delayMs: 25, repetitions: 1, systems: ['mm2-default', 'mm2-tuned', 'strait'] },
+      sourcePort: 1,
+      targetPort: 3,
+      keepSandbox: false,
+      profile: false,
+      idleWait: undefined,
+      runTimeoutSec: 60,
+    },
+    load: { start: 2.5, end: 1.5 },
+    preload: [],
+    runs: sampleRuns(),
+    profiles: [],
+  };
+  const model = reportModel(results);
+  assert.equal(model.latencyCurves.length, 3);
+  const md = renderMarkdown(model);
+  for (const heading of ['## Targets', '## Throughput, CPU and memory', '## Replication latency', '## Cross-region', '## Ratios, run by run', '## Configurations', '## Failed runs']) {
+    assert.ok(md.includes(heading), `markdown has ${heading}`);
+  }
+  assert.match(md, /NOT reached/, 'a machine that never got quiet is said so');
+  assert.match(md, /\| records\/s vs MM2 at 100 B \| >= 3x \| 3\.50x \(3\.00–4\.00\) \| MM2 \(tuned\) \| yes \|/);
+  const html = renderHtml(model);
+  assert.equal((html.match(/<svg /g) ?? []).length, (html.match(/<\/svg>/g) ?? []).length);
+  assert.ok((html.match(/<svg /g) ?? []).length >= 6, 'throughput per size, MB/s, CPU, memory, latency, cross-region');
+  assert.ok(!html.includes('undefined') && !html.includes('NaN'));
+});
