@@ -169,7 +169,9 @@ void test('failover of a consumer group through checkpoints: exact, with Java Re
   // syncGroupOffsets: the target's group (no members there) holds the translated offsets.
   const targetAdmin = new KafkaAdmin('target', { 'bootstrap.servers': clusters.target.bootstrap });
   t.after(() => targetAdmin.close());
-  const deadline = Date.now() + 30_000;
+  // The first group commit on a fresh target cluster creates its __consumer_offsets topic (50
+  // partitions), which takes a while on a busy machine.
+  const deadline = Date.now() + 120_000;
   let synced = new Map<string, number>();
   while (Date.now() < deadline) {
     synced = new Map((await targetAdmin.groupOffsets(group)).map((o) => [`${o.topic}/${o.partition}`, o.offset]));
