@@ -64,7 +64,9 @@ void test('up starts both clusters and each answers', async (t) => {
 
 void test('up again is a no-op, also from another handle that only knows the folder', async () => {
   const before = [await runningPid('source'), await runningPid('target')];
-  const other = await Sandbox.open({ dir: root });
+  // Only the folder: no ports, and none from the environment either (the test command may set
+  // STRAIT_SANDBOX_*_PORT for the shared clusters).
+  const other = await Sandbox.open({ dir: root, env: {} });
   assert.equal(other.bootstrapServers('source'), `127.0.0.1:${SOURCE_PORT}`, 'ports come from state.json');
   const result = await other.up();
   assert.deepEqual(result.started, []);
