@@ -30,10 +30,9 @@ import { createGzip } from 'node:zlib';
 import os from 'node:os';
 import path from 'node:path';
 import { KafkaAdmin } from '../kafka/admin.js';
-import { partitionRanges, scanPartitions } from '../demo/digest.js';
 import { PacedProducer } from '../demo/produce.js';
 import { formatInteger } from '../metrics/summary.js';
-import { ensureKafkaDist, type KafkaDist } from '../sandbox/kafka-dist.js';
+import { ensureKafkaDist, runKafkaTool, type KafkaDist } from '../sandbox/kafka-dist.js';
 import { displayPath } from '../sandbox/paths.js';
 import { formatSeconds, streamProgress, type Progress } from '../sandbox/progress.js';
 import { Sandbox } from '../sandbox/sandbox.js';
@@ -331,27 +330,38 @@ export async function runBench(o: BenchOptions): Promise<BenchResults> {
  * has compiled them: a first measured run saw the target broker spend five times the CPU per
  * record that later runs did, and every system that ran early in the first repetition looked
  * slow. So before anything is measured, each broker does the work it will do in the runs: the
- * target takes the same records as produce requests (into scratch topics, deleted again), and the
- * source serves every pre-loaded topic to a consumer once.
+ * target takes the same values as produce requests (ProducerPerformance into scratch topics,
+ * deleted again), and the source serves every pre-loaded topic to a consumer
+ * (ConsumerPerformance) once. Kafka's tools run in their own JVMs, so the harness's memory does
+ * not grow by the data read.
  */
 async function warmBrokers(ctx: Context, topics: readonly BulkTopic[]): Promise<void> {
   const started = Date.now();
   const scratch = topics.map((t) => ({ ...t, name: `warm-${t.size}b-${ctx.runId}` }));
+  const tool = { dist: ctx.dist, heap: '1g', timeoutMs: ctx.o.runTimeoutSec * 1000, check: true };
   try {
     for (const t of scratch) {
       ctx.status.show(`warming up the brokers: writing ${formatInteger(t.records)} × ${sizeLabel(t.size)} to the target`);
-      await preloadTopic(ctx.targetBootstrap, t, () => undefined, 'target');
+      await createTopic(ctx.targetBootstrap, 'target', t.name, t.partitions);
+      await runKafkaTool(
+        'org.apache.kafka.tools.ProducerPerformance',
+        ['--topic', t.name, '--num-records', String(t.records), '--payload-file', ctx.payloadFiles.get(t.size)!, '--throughput', '-1', '--command-property', `bootstrap.servers=${ctx.targetBootstrap}`, 'compression.type=lz4', 'linger.ms=5'],
+        tool,
+      );
     }
     for (const t of topics) {
       ctx.status.show(`warming up the brokers: reading ${t.name} from the source`);
-      const ranges = await partitionRanges('source', ctx.sourceBootstrap, partitionsOf(t.name, t.partitions));
-      await scanPartitions(ctx.sourceBootstrap, ranges, () => undefined);
+      await runKafkaTool(
+        'org.apache.kafka.tools.ConsumerPerformance',
+        ['--bootstrap-server', ctx.sourceBootstrap, '--topic', t.name, '--num-records', String(t.records), '--group', `warm-${ctx.runId}`, '--timeout', '60000'],
+        tool,
+      );
     }
   } finally {
     await deleteTopics(ctx.targetBootstrap, 'target', (n) => scratch.some((t) => t.name === n)).catch(() => undefined);
     ctx.status.done();
   }
-  ctx.progress.info(`warmed up the brokers (the same records written to the target and read from the source once) in ${formatSeconds(Date.now() - started)}`);
+  ctx.progress.info(`warmed up the brokers (the same values written to the target, every source topic read once) in ${formatSeconds(Date.now() - started)}`);
 }
 
 /**
@@ -715,8 +725,10 @@ async function limitRun(ctx: Context, index: number, rep: number, size: number, 
   } finally {
     clearInterval(ticker);
     if (outputs) {
-      await writeFile(path.join(dir, 'producer-performance.out'), outputs.producer);
-      await writeFile(path.join(dir, 'consumer-performance.out'), outputs.consumer);
+      // The payload file lives in the scratch folder: keep its name, not the machine's path.
+      const scratch = path.dirname(ctx.payloadFiles.get(size)!);
+      await writeFile(path.join(dir, 'producer-performance.out'), outputs.producer.split(scratch).join('<scratch>'));
+      await writeFile(path.join(dir, 'consumer-performance.out'), outputs.consumer.split(scratch).join('<scratch>'));
     }
     await deleteTopics(ctx.targetBootstrap, 'target', (n) => n === targetTopic).catch(() => undefined);
   }

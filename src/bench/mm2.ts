@@ -124,7 +124,8 @@ export async function startMm2(o: Mm2Launch): Promise<ReplicatorProcess> {
   const log4jFile = path.join(o.dir, 'mm2-log4j2.properties');
   const logFile = path.join(o.dir, 'mm2.log');
   await writeFile(propsFile, renderProperties(mm2Properties(o.flow), [`Written by strait bench: MirrorMaker 2, ${o.flow.profile} profile.`]));
-  await writeFile(log4jFile, mm2Log4j2(logFile));
+  // Relative to MM2's working folder (the run's folder): no machine path in the kept files.
+  await writeFile(log4jFile, mm2Log4j2(path.basename(logFile)));
   const launch = kafkaJavaCommand(o.dist, {
     mainClass: MM2_MAIN_CLASS,
     args: [propsFile, '--clusters', o.flow.targetAlias],

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { buildConfig } from '../../src/config/validate.js';
-import { benchOptions, recordCounts } from '../../src/cli/commands/bench.js';
+import { benchOptions, commandLine, recordCounts } from '../../src/cli/commands/bench.js';
 import { bulkRecord, keyOf, KEY_BYTES, makeValue, prng, valuePool } from '../../src/bench/data.js';
 import { planRuns, resultsStamp, wanListener } from '../../src/bench/harness.js';
 import { mm2Properties } from '../../src/bench/mm2.js';
@@ -97,7 +97,8 @@ test('options: defaults, record counts by size and scale, and usage errors', () 
   assert.equal(o.latency?.size, 1024);
   assert.equal(o.wan?.delayMs, 25);
   assert.equal(o.sourcePort, 29592);
-  assert.equal(o.command, 'strait bench --source-port 29592 --target-port 29594 --out x');
+  assert.equal(o.command, 'strait bench --source-port 29592 --target-port 29594 --out <path>', 'no folder of this machine in the results');
+  assert.equal(commandLine(['--dir=/home/me/x', '--note', 'a b']), 'strait bench --dir=<path> --note "a b"');
   assert.deepEqual(recordCounts([100, 1024], '1024:5000', 0.5), { 100: 150_000, 1024: 2_500 });
   assert.throws(() => recordCounts([100], '200:5', 1), /not in --sizes/);
   assert.throws(() => benchOptions(['--systems', 'mm3']), /unknown system "mm3"/);

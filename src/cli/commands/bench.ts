@@ -102,9 +102,18 @@ function systemList(value: string | undefined): SystemId[] {
   return out as SystemId[];
 }
 
-/** The command as a person would type it, for the report (no machine paths: options only). */
-function commandLine(argv: readonly string[]): string {
-  const args = argv.map((a) => (/^[\w.,:=/+-]+$/.test(a) ? a : JSON.stringify(a))).join(' ');
+/** Options whose values are folders of this machine: the report shows `<path>` instead. */
+const PATH_OPTIONS = new Set(['--out', '--dir']);
+
+/** The command as a person would type it, for the report, without this machine's folders. */
+export function commandLine(argv: readonly string[]): string {
+  const shown = argv.map((a, i) => {
+    if (i > 0 && PATH_OPTIONS.has(argv[i - 1])) return '<path>';
+    const eq = a.indexOf('=');
+    if (eq > 0 && PATH_OPTIONS.has(a.slice(0, eq))) return `${a.slice(0, eq)}=<path>`;
+    return a;
+  });
+  const args = shown.map((a) => (/^[\w.,:=/<>+-]+$/.test(a) ? a : JSON.stringify(a))).join(' ');
   const viaNpm = process.env['npm_lifecycle_event'] === 'bench';
   return viaNpm ? `npm run bench${args ? ` -- ${args}` : ''}` : `strait bench${args ? ` ${args}` : ''}`;
 }
