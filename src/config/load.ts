@@ -100,15 +100,19 @@ export function parseConfig(text: string, sourceName: string, options: LoadOptio
   return parseConfigWithWarnings(text, sourceName, options).config;
 }
 
-export function loadConfigFileWithWarnings(path: string, options: LoadOptions = {}): LoadedConfig {
-  let text: string;
+/** Reads a configuration file, or throws a ConfigError saying why it cannot be read. */
+export function readConfigText(path: string, what: string, example: string): string {
   try {
-    text = readFileSync(path, 'utf8');
+    return readFileSync(path, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'is a directory' : err instanceof Error ? err.message : String(err);
-    throw new ConfigError([{ path: '(file)', message: `cannot read the configuration file: ${why}`, example: 'strait validate --config strait.yaml' }], path);
+    throw new ConfigError([{ path: '(file)', message: `cannot read the ${what}: ${why}`, example }], path);
   }
+}
+
+export function loadConfigFileWithWarnings(path: string, options: LoadOptions = {}): LoadedConfig {
+  const text = readConfigText(path, 'configuration file', 'strait validate --config strait.yaml');
   return parseConfigWithWarnings(text, path, options);
 }
 

@@ -14,13 +14,12 @@
  * like a misspelt known key is an error with the likely spelling, since the setting it was meant
  * to be would silently not apply.
  */
-import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { ConfigError, type ConfigProblem } from '../util/errors.js';
 import { closest } from '../util/suggest.js';
 import { compilePattern } from '../mirror/filters.js';
 import type { StraitConfig } from './types.js';
-import type { LoadedConfig, LoadOptions } from './load.js';
+import { readConfigText, type LoadedConfig, type LoadOptions } from './load.js';
 import { buildConfig } from './validate.js';
 import { UNRESOLVED } from './env.js';
 import { Findings, indexPath, keyPath } from './findings.js';
@@ -96,14 +95,7 @@ export function parseMm2Config(text: string, sourceName: string, options: Mm2Loa
 }
 
 export function loadMm2ConfigFileWithWarnings(path: string, options: Mm2LoadOptions = {}): LoadedConfig {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'is a directory' : err instanceof Error ? err.message : String(err);
-    throw new ConfigError([{ path: '(file)', message: `cannot read the MM2 configuration file: ${why}`, example: 'strait validate --mm2-config connect-mirror-maker.properties' }], path);
-  }
+  const text = readConfigText(path, 'MM2 configuration file', 'strait validate --mm2-config connect-mirror-maker.properties');
   return parseMm2ConfigWithWarnings(text, path, options);
 }
 
