@@ -181,6 +181,13 @@ export const FLOW_KEYS = {
       '`at-least-once`: progress is committed on the source after the target acknowledged it. `exactly-once`: transactional writes with progress committed in the target. `offset-preserving`: every record keeps its offset on the target.',
     example: 'mode: exactly-once',
   },
+  transactionInterval: {
+    type: { kind: 'duration', min: 10, max: 600_000 },
+    default: 1000,
+    description:
+      '`mode: exactly-once` only: how long one transaction collects records before it is committed (with the source offsets, in the target cluster). Records become visible to `read_committed` consumers on the target at each commit, so this bounds their extra latency; shorter means more commits.',
+    example: 'transactionInterval: 200ms',
+  },
   topics: {
     type: { kind: 'section', keys: TOPICS_KEYS },
     description: 'Which source topics to replicate.',
@@ -278,6 +285,13 @@ export const ENGINE_KEYS = {
     default: 1000,
     description: 'How often progress the target acknowledged is committed. Shorter: fewer records re-sent after a crash.',
     example: 'commitInterval: 5s',
+  },
+  instanceId: {
+    type: { kind: 'string', maxLength: 200 },
+    defaultDoc: 'the host name',
+    description:
+      'Names this strait process in the transactional ids of `mode: exactly-once` flows (`<groupId>-<instanceId>-<worker>`). A restarted process must keep its id (its new producers then fence and abort what the old ones left open); two processes running the same flow at once need different ids.',
+    example: 'instanceId: strait-eu-1',
   },
   maxInFlightRecordsPerWorker: {
     type: { kind: 'integer', min: 1, max: 10_000_000 },

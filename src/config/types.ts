@@ -54,6 +54,8 @@ export interface FlowConfig {
   refreshTopicsIntervalMs: number;
   /** The consumer group strait uses on the source cluster for this flow. */
   groupId: string;
+  /** exactly-once: how long a transaction collects records before it is committed. */
+  transactionIntervalMs?: number;
   /** What to do with a record the target refuses for good (e.g. too large). */
   onRecordError: 'stop-partition' | 'stop-flow';
   /** MM2 checkpoints (exact translated group offsets); default enabled, every 5 s. */
@@ -93,6 +95,8 @@ export interface EngineConfig {
   shutdownTimeoutMs: number;
   /** How often acknowledged progress is committed to the source group. */
   commitIntervalMs: number;
+  /** This process's name in exactly-once transactional ids; default the host name. */
+  instanceId: string;
   /** Upper bound for records waiting in one worker's producer queue before partitions pause. */
   maxInFlightRecordsPerWorker: number;
 }

@@ -5,7 +5,7 @@
  * and clusters, uniqueness, replication loops). Every problem is collected; the caller throws one
  * ConfigError with all of them.
  */
-import { availableParallelism } from 'node:os';
+import { availableParallelism, hostname } from 'node:os';
 import type { ConfigProblem } from '../util/errors.js';
 import { closest } from '../util/suggest.js';
 import { escapePattern, MM2_DEFAULT_GROUP_EXCLUDES, MM2_DEFAULT_TOPIC_EXCLUDES } from '../mirror/filters.js';
@@ -23,6 +23,8 @@ export interface BuildOptions {
   env?: Env;
   /** Default for engine.workers; default os.availableParallelism(). */
   availableParallelism?: number;
+  /** Default for engine.instanceId; default os.hostname(). */
+  hostname?: string;
 }
 
 export interface BuildResult {
@@ -233,6 +235,7 @@ function readFlow(item: unknown, index: number, clusters: Map<string, ClusterCon
     refreshTopicsIntervalMs: v.refreshTopicsInterval,
     groupId: v.groupId ?? `strait.${source}.${target}`,
     onRecordError: v.onRecordError,
+    transactionIntervalMs: v.transactionInterval,
     checkpoints: { enabled: v.checkpoints.enabled, intervalMs: v.checkpoints.interval },
     heartbeats: { enabled: v.heartbeats.enabled, intervalMs: v.heartbeats.interval },
     syncGroupOffsets: { enabled: v.syncGroupOffsets.enabled, intervalMs: v.syncGroupOffsets.interval },
@@ -398,6 +401,7 @@ function readEngine(v: Values<typeof ENGINE_KEYS>, options: BuildOptions): Engin
     summaryIntervalMs: v.summaryInterval,
     shutdownTimeoutMs: v.shutdownTimeout,
     commitIntervalMs: v.commitInterval,
+    instanceId: v.instanceId ?? (options.hostname ?? hostname()),
     maxInFlightRecordsPerWorker: v.maxInFlightRecordsPerWorker,
   };
 }

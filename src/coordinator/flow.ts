@@ -41,13 +41,14 @@ import type { TopicConfigSync } from '../mirror/config-sync.js';
 import type { TopicAclSync } from '../mirror/acl-sync.js';
 import { policyForFlow, shouldReplicateGroup } from '../mirror/policy.js';
 import { encodeCheckpointKey, encodeCheckpointValue, encodeOffsetSyncKey, encodeOffsetSyncValue } from '../mirror/formats.js';
+import { exactlyOnceOffsetsGroup, resumeOffset } from './exactly-once.js';
 
 export interface TopicAdmin {
   listTopics(): Promise<string[]>;
   groupMembers(groupIds: string[]): Promise<Map<string, number>>;
   commitGroupOffsets(groupId: string, offsets: { topic: string; partition: number; offset: number }[], config: RdConfig): Promise<void>;
   listGroups(): Promise<string[]>;
-  groupOffsets(groupId: string): Promise<{ topic: string; partition: number; offset: number }[]>;
+  groupOffsets(groupId: string, partitions?: { topic: string; partition: number }[], options?: { requireStable?: boolean }): Promise<{ topic: string; partition: number; offset: number }[]>;
   describeTopics(topics: string[]): Promise<TopicInfo[]>;
   createTopic(topic: string, partitions: number, replicationFactor: number, config?: Record<string, string>): Promise<boolean>;
   createPartitions(topic: string, total: number): Promise<void>;
@@ -352,8 +353,26 @@ export class FlowCoordinator {
     return this.currentTopics;
   }
 
-  /** Creates the remote topic, or adds partitions to it, so it has at least `partitions`. */
-  private async ensureTarget(sourceTopic: string, partitions: number): Promise<void> {
+  /** Per source topic, the last ensureTarget call: they run one after the other (see below). */
+  private readonly ensuring = new Map<string, Promise<void>>();
+  /** Partitions the group gave us whose remote topic was not ready; retried until it is. */
+  private readonly waitingForTarget = new Map<string, TopicPartition>();
+  private retryTimer: NodeJS.Timeout | undefined;
+
+  /**
+   * Creates the remote topic, or adds partitions to it, so it has at least `partitions`. Calls
+   * for one topic are serialized: the topic refresh and a rebalance that both noticed new
+   * partitions would otherwise both ask the target for the same increase, and the second request
+   * fails ("already has N partitions").
+   */
+  private ensureTarget(sourceTopic: string, partitions: number): Promise<void> {
+    const previous = this.ensuring.get(sourceTopic) ?? Promise.resolve();
+    const next = previous.catch(() => undefined).then(() => this.ensureTargetNow(sourceTopic, partitions));
+    this.ensuring.set(sourceTopic, next);
+    return next;
+  }
+
+  private async ensureTargetNow(sourceTopic: string, partitions: number): Promise<void> {
     const { flow, targetAdmin, log } = this.deps;
     const remote = remoteTopicName(flow, sourceTopic);
     let have = this.targetPartitions.get(remote);
@@ -375,9 +394,15 @@ export class FlowCoordinator {
       if (!created) have = (await targetAdmin.describeTopics([remote]))[0]?.partitions ?? partitions;
     }
     if (have < partitions) {
-      await targetAdmin.createPartitions(remote, partitions);
-      log.info({ flow: flow.name, topic: remote, partitions }, `flow ${flow.name}: remote topic ${remote} grew from ${have} to ${partitions} partitions`);
-      have = partitions;
+      try {
+        await targetAdmin.createPartitions(remote, partitions);
+        log.info({ flow: flow.name, topic: remote, partitions }, `flow ${flow.name}: remote topic ${remote} grew from ${have} to ${partitions} partitions`);
+        have = partitions;
+      } catch (err) {
+        // Another process of the flow (or an operator) may have grown it meanwhile: fine if so.
+        have = (await targetAdmin.describeTopics([remote]))[0]?.partitions ?? have;
+        if (have < partitions) throw err;
+      }
     }
     this.targetPartitions.set(remote, have);
   }
@@ -386,6 +411,7 @@ export class FlowCoordinator {
     if (this.closing || parts.length === 0) return;
     const { flow, log } = this.deps;
     const committed = await this.member!.committed(parts);
+    if (flow.mode === 'exactly-once') await this.exactlyOnceStarts(parts, committed);
     // Partitions the group hands us may be newer than our last topic refresh.
     const needed = new Map<string, number>();
     for (const p of parts) needed.set(p.topic, Math.max(needed.get(p.topic) ?? 0, p.partition + 1, this.sourcePartitions.get(p.topic) ?? 0));
@@ -398,6 +424,12 @@ export class FlowCoordinator {
         log.error({ flow: flow.name, topic, err: describeError(err) }, `flow ${flow.name}: partitions of ${topic} are held but not replicated: the remote topic is not ready (${describeError(err)}); nothing of it is committed, so nothing is lost`);
       }
     }
+    for (const p of parts) {
+      const key = partitionKey(p.topic, p.partition);
+      if (unavailable.has(p.topic)) this.waitingForTarget.set(key, p);
+      else this.waitingForTarget.delete(key);
+    }
+    if (this.waitingForTarget.size > 0) this.retryWaiting();
     const byChannel = new Map<WorkerChannel, { slot: number; topic: string; partition: number; targetTopic: string; offset: bigint }[]>();
     for (const p of parts) {
       const key = partitionKey(p.topic, p.partition);
@@ -415,6 +447,48 @@ export class FlowCoordinator {
     log.info({ flow: flow.name, partitions: parts.map((p) => `${p.topic}-${p.partition}`) }, `flow ${flow.name}: assigned ${parts.length} partition(s); now ${this.partitions.size}`);
   }
 
+  /**
+   * exactly-once: the offsets committed in the target with the records (src/coordinator/
+   * exactly-once.ts) override the source group's. Read "stable": while a transaction of a
+   * crashed predecessor is still open (until our producers' initTransactions abort it, or the
+   * broker's transaction timeout), the broker answers UNSTABLE_OFFSET_COMMIT and we wait, so a
+   * transaction committed in its last moments is never replicated twice.
+   */
+  private async exactlyOnceStarts(parts: TopicPartition[], committed: Map<string, number>): Promise<void> {
+    const { flow, targetAdmin, log } = this.deps;
+    const group = exactlyOnceOffsetsGroup(flow);
+    const remote = parts.map((p) => ({ topic: remoteTopicName(flow, p.topic), partition: p.partition }));
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const offsets = await targetAdmin.groupOffsets(group, remote, { requireStable: true });
+        const byRemote = new Map(offsets.map((o) => [`${o.topic}\u0000${o.partition}`, o.offset]));
+        for (const p of parts) {
+          const key = partitionKey(p.topic, p.partition);
+          const start = resumeOffset(byRemote.get(`${remoteTopicName(flow, p.topic)}\u0000${p.partition}`), committed.get(key));
+          if (start >= 0) committed.set(key, start);
+          else committed.delete(key);
+        }
+        return;
+      } catch (err) {
+        if (this.closing) throw err;
+        if (attempt % 10 === 0) {
+          log.warn({ flow: flow.name, group, attempt, err: describeError(err) }, `flow ${flow.name}: waiting for the committed offsets in ${flow.target} (group ${group}) to be stable: ${describeError(err)}`);
+        }
+        await new Promise((r) => setTimeout(r, 1000));
+      }
+    }
+  }
+
+  /** Held partitions whose remote topic was not ready are tried again (while still ours). */
+  private retryWaiting(): void {
+    if (this.retryTimer || this.closing) return;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      const parts = [...this.waitingForTarget.values()];
+      if (parts.length > 0 && !this.closing) void this.enqueue(() => this.onAssigned(parts.filter((p) => this.waitingForTarget.has(partitionKey(p.topic, p.partition)))));
+    }, 5_000);
+  }
+
   private leastLoaded(): WorkerChannel {
     let best = this.channels[0];
     for (const c of this.channels) if (!c.ended && (best.ended || c.partitionCount < best.partitionCount)) best = c;
@@ -423,6 +497,7 @@ export class FlowCoordinator {
 
   private async onRevoked(parts: TopicPartition[], lost: boolean): Promise<void> {
     const { flow, engine, log } = this.deps;
+    for (const p of parts) this.waitingForTarget.delete(partitionKey(p.topic, p.partition));
     const owned = parts.map((p) => this.partitions.get(partitionKey(p.topic, p.partition))).filter((s): s is PartitionState => s !== undefined);
     if (owned.length === 0) return;
     const byChannel = new Map<WorkerChannel, number[]>();
@@ -511,6 +586,9 @@ export class FlowCoordinator {
             );
             if (flow.onRecordError === 'stop-flow') this.deps.fatal(`flow ${flow.name} stopped (onRecordError: stop-flow): partition ${s.topic}-${s.partition} at source offset ${String(msg.offset)}: ${msg.message}`);
           }
+        } else if (msg.fatal) {
+          log.error({ flow: flow.name, worker: msg.workerId, code: msg.code }, `flow ${flow.name}: worker ${msg.workerId}: ${msg.message}`);
+          this.deps.fatal(`flow ${flow.name}: worker ${msg.workerId}: ${msg.message}`);
         } else {
           this.warn(`worker:${msg.code}`, `worker ${msg.workerId}: ${msg.message}`);
         }
@@ -556,6 +634,7 @@ export class FlowCoordinator {
     this.wakeStart();
     for (const t of this.timers) clearInterval(t);
     this.timers = [];
+    clearTimeout(this.retryTimer);
     for (const c of this.channels) c.send({ type: 'stop', deadlineMs });
     // Bounded by the deadline; the timer must not outlive the race, or it keeps the process alive.
     let timer: NodeJS.Timeout | undefined;

@@ -16,7 +16,8 @@ import type { EngineSnapshot } from '../coordinator/snapshot.js';
 import { ProgressRing } from '../ring/progress-ring.js';
 import { KafkaAdmin } from '../kafka/admin.js';
 import { joinGroup } from '../kafka/group-member.js';
-import { adminConfig, consumerConfig, producerConfig } from '../kafka/client-config.js';
+import { adminConfig, consumerConfig, EXACTLY_ONCE_CONSUMER_FIXED, offsetsConsumerConfig, producerConfig, transactionalProducerConfig, type RdConfig } from '../kafka/client-config.js';
+import { exactlyOnceOffsetsGroup, transactionalId } from '../coordinator/exactly-once.js';
 import type { RelayTaskInput, RelayTaskResult } from '../worker/task.js';
 import type { WorkerMessage } from '../worker/protocol.js';
 import { describeError, type KafkaError } from '../util/errors.js';
@@ -37,6 +38,8 @@ const STATS_INTERVAL_MS = 1_000;
 const SUPPORTED_MODES = new Set<string>(['at-least-once']);
 /** MM2's defaults: emit.heartbeats.interval.seconds = 1, emit.checkpoints.interval.seconds = 60 (strait: 5 s). */
 const HEARTBEAT_INTERVAL_MS = 1_000;
+/** exactly-once: the schema's default for flows built without it (tests, MM2 files). */
+const TRANSACTION_INTERVAL_MS = 1_000;
 const CHECKPOINT_INTERVAL_MS = 5_000;
 /** Replication factor of MM2's internal topics strait creates; -1 = the broker's default. */
 const INTERNAL_REPLICATION_FACTOR = -1;
@@ -72,7 +75,7 @@ export class Engine {
     const unsupported = flows.filter((f) => !SUPPORTED_MODES.has(f.mode));
     if (unsupported.length > 0) {
       throw new Error(
-        unsupported.map((f) => `flow ${f.name}: mode "${f.mode}" is not available in this version of strait; set mode: at-least-once (the only mode it runs today)`).join('\n'),
+        unsupported.map((f) => `flow ${f.name}: mode "${f.mode}" is not available in this version of strait; set mode to one of: ${[...SUPPORTED_MODES].join(', ')}`).join('\n'),
       );
     }
     const workers = config.engine.workers;
@@ -157,16 +160,28 @@ export class Engine {
         const ring = ProgressRing.create(RING_CAPACITY);
         const { port1, port2 } = new MessageChannel();
         const channel = new WorkerChannel(workerId, port1, ring.reader(), onMessage);
+        // Our own bound comes first: the producer queue never refuses a record we allowed in flight.
+        const queueBound: RdConfig = { 'queue.buffering.max.messages': config.engine.maxInFlightRecordsPerWorker + BATCH_SIZE };
+        const eos = flow.mode === 'exactly-once';
+        const producer = eos
+          ? transactionalProducerConfig(target, `${clientId}-w${workerId}`, transactionalId(flow, config.engine.instanceId, workerId), queueBound)
+          : producerConfig(target, `${clientId}-w${workerId}`, queueBound);
         const input: RelayTaskInput = {
           workerId,
           flow: flow.name,
           sourceCluster: flow.source,
           targetCluster: flow.target,
-          consumerConfig: consumerConfig(source, flow.groupId, `${clientId}-w${workerId}`),
-          producerConfig: producerConfig(target, `${clientId}-w${workerId}`, {
-            // Our own bound comes first: the producer queue never refuses a record we allowed in flight.
-            'queue.buffering.max.messages': config.engine.maxInFlightRecordsPerWorker + BATCH_SIZE,
-          }),
+          consumerConfig: { ...consumerConfig(source, flow.groupId, `${clientId}-w${workerId}`), ...(eos ? EXACTLY_ONCE_CONSUMER_FIXED : {}) },
+          producerConfig: producer,
+          ...(eos
+            ? {
+                exactlyOnce: {
+                  offsetsConsumerConfig: offsetsConsumerConfig(target, exactlyOnceOffsetsGroup(flow), `${clientId}-w${workerId}-offsets`),
+                  transactionIntervalMs: flow.transactionIntervalMs ?? TRANSACTION_INTERVAL_MS,
+                  transactionTimeoutMs: Number(producer['transaction.timeout.ms'] ?? 60_000),
+                },
+              }
+            : {}),
           ring: ring.buffer,
           port: port2,
           maxInFlight: config.engine.maxInFlightRecordsPerWorker,

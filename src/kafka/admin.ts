@@ -146,10 +146,12 @@ export class KafkaAdmin {
   }
 
   /** Committed offsets of a consumer group (all its partitions, or the ones given). */
-  groupOffsets(groupId: string, partitions?: { topic: string; partition: number }[]): Promise<PartitionOffsets[]> {
+  groupOffsets(groupId: string, partitions?: { topic: string; partition: number }[], options: { requireStable?: boolean } = {}): Promise<PartitionOffsets[]> {
     return new Promise((resolve, reject) => {
       const req = partitions ? [{ groupId, partitions }] : [{ groupId }];
-      this.client.listConsumerGroupOffsets(req, { timeout: DEFAULT_TIMEOUT_MS }, (err, result) => {
+      // requireStable: offsets committed by a transaction still open are not returned as the old
+      // value; the broker answers UNSTABLE_OFFSET_COMMIT (retriable) until the transaction ends.
+      this.client.listConsumerGroupOffsets(req, { timeout: DEFAULT_TIMEOUT_MS, requireStableOffsets: options.requireStable === true }, (err, result) => {
         if (err) return reject(this.fail(err, `reading committed offsets of group "${groupId}"`));
         const g = result[0];
         if (!g) return resolve([]);

@@ -59,6 +59,36 @@ export function producerConfig(cluster: ClusterConfig, clientId: string, extra: 
   };
 }
 
+/**
+ * exactly-once: the relay producer becomes transactional. librdkafka refuses a
+ * message.timeout.ms above transaction.timeout.ms (a record must not outlive its transaction),
+ * so the "retry for ever" of the other modes becomes "until the transaction times out", after
+ * which the transaction is aborted and its records are sent again from the committed offsets:
+ * still nothing skipped. The user may set transaction.timeout.ms on the target cluster.
+ */
+export function transactionalProducerConfig(cluster: ClusterConfig, clientId: string, transactionalId: string, extra: RdConfig = {}): RdConfig {
+  const base = producerConfig(cluster, clientId, extra);
+  const txTimeout = Number(base['transaction.timeout.ms'] ?? 60_000);
+  return { ...base, 'transactional.id': transactionalId, 'message.timeout.ms': txTimeout };
+}
+
+/**
+ * exactly-once: source records of aborted transactions must never be relayed, and the relay
+ * must stop at the last stable offset (librdkafka's default, fixed here so no pass-through
+ * property can weaken it).
+ */
+export const EXACTLY_ONCE_CONSUMER_FIXED: RdConfig = { 'isolation.level': 'read_committed' };
+
+/**
+ * exactly-once: a consumer on the TARGET cluster that never joins its group. The transactional
+ * producer commits the source offsets to this group inside each transaction, and needs a
+ * consumer of the group for that (its group metadata: no generation, so the broker accepts the
+ * commit for a group without members).
+ */
+export function offsetsConsumerConfig(target: ClusterConfig, groupId: string, clientId: string): RdConfig {
+  return { ...propertiesFor(target, 'consumer'), ...RELAY_CONSUMER_FIXED, 'group.id': groupId, 'client.id': clientId };
+}
+
 export function consumerConfig(cluster: ClusterConfig, groupId: string, clientId: string, extra: RdConfig = {}): RdConfig {
   return {
     ...RELAY_CONSUMER_DEFAULTS,

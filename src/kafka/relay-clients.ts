@@ -5,6 +5,7 @@
 import { rdkafka, extras, type RdError, type RdConsumer, type RdProducer, type RdDeliveryReport } from './binding.js';
 import type { RdConfig } from './client-config.js';
 import type { DeliveryHandler, HeaderList, PartitionStart, SourceConsumer, SourceRecord, TargetProducer } from '../worker/relay.js';
+import type { TransactionalClient } from '../worker/transactions.js';
 import { KafkaError } from '../util/errors.js';
 
 export type ClientErrorHandler = (err: KafkaError) => void;
@@ -125,4 +126,76 @@ export async function createTargetProducer(cluster: string, config: RdConfig, on
   // event loop, instead of a JS timer calling poll().
   producer.setPollInBackground(true);
   return new BindingTargetProducer(producer, cluster);
+}
+
+/**
+ * exactly-once: the relay producer with a transactional.id, plus the consumer on the target
+ * whose group the source offsets are committed to (sendOffsetsToTransaction takes the group
+ * metadata from a consumer; this one never joins, see client-config.ts).
+ */
+class BindingTransactionalProducer extends BindingTargetProducer implements TransactionalClient {
+  constructor(
+    private readonly txProducer: RdProducer,
+    private readonly offsetsConsumer: RdConsumer,
+    private readonly txCluster: string,
+    readonly transactionalId: string,
+  ) {
+    super(txProducer, txCluster);
+  }
+
+  private call(what: string, run: (cb: (err: RdError | null) => void) => void): Promise<void> {
+    return new Promise((resolve, reject) =>
+      run((err) => {
+        if (!err) return resolve();
+        // Keep librdkafka's flags (isFatal, isTxnRequiresAbort, isRetriable) on the cause.
+        reject(new KafkaError(`KAFKA_${err.code}`, `${what} (transactional.id "${this.transactionalId}") failed: ${err.message}`, { cluster: this.txCluster }, err.isRetriable === true, { cause: err }));
+      }),
+    );
+  }
+
+  initTransactions(timeoutMs: number): Promise<void> {
+    return this.call('initTransactions', (cb) => this.txProducer.initTransactions(timeoutMs, cb));
+  }
+
+  beginTransaction(): Promise<void> {
+    return this.call('beginTransaction', (cb) => this.txProducer.beginTransaction(cb));
+  }
+
+  sendOffsets(offsets: { topic: string; partition: number; offset: number }[], timeoutMs: number): Promise<void> {
+    return this.call('sendOffsetsToTransaction', (cb) => this.txProducer.sendOffsetsToTransaction(offsets, this.offsetsConsumer, timeoutMs, cb));
+  }
+
+  commitTransaction(timeoutMs: number): Promise<void> {
+    return this.call('commitTransaction', (cb) => this.txProducer.commitTransaction(timeoutMs, cb));
+  }
+
+  abortTransaction(timeoutMs: number): Promise<void> {
+    return this.call('abortTransaction', (cb) => this.txProducer.abortTransaction(timeoutMs, cb));
+  }
+
+  override async close(): Promise<void> {
+    await super.close();
+    await new Promise<void>((resolve) => this.offsetsConsumer.disconnect(() => resolve()));
+  }
+}
+
+export async function createTransactionalProducer(
+  cluster: string,
+  config: RdConfig,
+  offsetsConsumerConfig: RdConfig,
+  onError: ClientErrorHandler,
+): Promise<TargetProducer & TransactionalClient> {
+  const transactionalId = String(config['transactional.id']);
+  const offsetsConsumer = new rdkafka.KafkaConsumer(offsetsConsumerConfig, {});
+  await connect(offsetsConsumer, cluster, 'the consumer of the exactly-once offsets group');
+  const producer = new rdkafka.Producer({ ...config, dr_cb: true });
+  producer.on('event.error', (err: RdError) => onError(toKafkaError(err, cluster, 'target producer')));
+  try {
+    await connect(producer, cluster, 'the transactional target producer');
+  } catch (err) {
+    await new Promise<void>((resolve) => offsetsConsumer.disconnect(() => resolve()));
+    throw err;
+  }
+  producer.setPollInBackground(true);
+  return new BindingTransactionalProducer(producer, offsetsConsumer, cluster, transactionalId);
 }

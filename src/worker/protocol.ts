@@ -133,6 +133,8 @@ export interface ErrorMessage {
   offset?: bigint;
   /** The raw librdkafka error code, when the error came from the client. */
   kafkaCode?: number;
+  /** The worker cannot go on for this flow (e.g. its transactional producer was fenced). */
+  fatal?: boolean;
 }
 
 export interface StoppedMessage {

@@ -100,11 +100,22 @@ export interface RelayEvents {
 export interface RelayOptions {
   maxInFlight: number;
   batchSize: number;
+  /**
+   * exactly-once: progress is held back until the transaction that wrote it is committed
+   * (src/worker/transactions.ts calls releaseHeld / abortHeld), so the coordinator never counts
+   * a record a read_committed consumer cannot see.
+   */
+  holdProgress?: boolean;
+  /** exactly-once: a revocation needs a transaction commit before its slots count as drained. */
+  onRevokeRequested?: () => void;
   /** Error codes of the producer that mean "this record will never be accepted". */
   clock?: () => number;
 }
 
 const QUEUE_FULL = -184;
+/** Delivery reports of records purged by an aborted transaction (or a closing producer): not the record's fault. */
+const PURGE_QUEUE = -152;
+const PURGE_INFLIGHT = -151;
 /** The producer's metadata does not know the partition (or topic) yet: it was just created. */
 const UNKNOWN_PARTITION = -190;
 const UNKNOWN_TOPIC = -188;
@@ -132,6 +143,8 @@ class Slot {
   runTarget = 0;
   runTimestamp = 0;
   runBytes = 0;
+  /** exactly-once: next source offset as of the last committed transaction (-2: the log start). */
+  committedNext = -1;
 }
 
 export class Relay {
@@ -150,6 +163,13 @@ export class Relay {
   private readonly revoking = new Set<number>();
   private readonly clock: () => number;
   private readonly lowWater: number;
+  /** exactly-once: runs of the open transaction, [slot, count, src, tgt, ts, bytes]*, in order. */
+  private readonly held: number[] = [];
+  /** exactly-once: intake is paused while a transaction commits; the loop parks at `gate`. */
+  private gate: Promise<void> | undefined;
+  private openGate: () => void = () => undefined;
+  private parkedWaiters: (() => void)[] = [];
+  private parked = false;
 
   constructor(
     private readonly consumer: SourceConsumer,
@@ -178,6 +198,7 @@ export class Relay {
     s.partition = partition;
     s.targetTopic = targetTopic;
     s.nextOffset = offset;
+    s.committedNext = offset;
     s.runCount = 0;
     s.inflight.clear();
     index(this.bySource, topic, partition, slot);
@@ -200,6 +221,7 @@ export class Relay {
     }
     if (parts.length > 0) this.consumer.unassign(parts);
     this.checkRevoked();
+    if (this.revoking.size > 0) this.options.onRevokeRequested?.();
   }
 
   /** Slots that are still assigned (active or draining). */
@@ -220,6 +242,11 @@ export class Relay {
   async run(): Promise<void> {
     const { batchSize, maxInFlight } = this.options;
     while (!this.stopping) {
+      if (this.gate) {
+        this.park();
+        await this.gate;
+        continue;
+      }
       if (this.inFlight >= maxInFlight) {
         await this.waitForDrain();
         continue;
@@ -277,6 +304,96 @@ export class Relay {
   stop(): void {
     this.stopping = true;
     for (const w of this.drainWaiters.splice(0)) w();
+    this.openGate();
+  }
+
+  // ------------------------------------------------------------------ exactly-once (transactions)
+  //
+  // The transaction loop (src/worker/transactions.ts) commits every transactionInterval:
+  // pauseIntake() (the loop finishes its batch and parks), flush the producer, positions() are
+  // the source offsets the transaction covers, commit them with the records, releaseHeld() (the
+  // runs go to the ring), resumeIntake(). On abort, abortHeld() drops the runs and rewinds every
+  // slot to its last committed offset, so the aborted records are read and sent again.
+
+  /** Resolves once the loop is parked between batches (or has ended). */
+  pauseIntake(): Promise<void> {
+    if (!this.gate) {
+      this.parked = false;
+      this.gate = new Promise<void>((resolve) => (this.openGate = resolve));
+      // A loop waiting for acknowledgements parks as soon as they come (or now if stopping).
+      for (const w of this.drainWaiters.splice(0)) w();
+    }
+    if (this.parked || this.stopping) return Promise.resolve();
+    return new Promise<void>((resolve) => this.parkedWaiters.push(resolve));
+  }
+
+  resumeIntake(): void {
+    this.gate = undefined;
+    this.parked = false;
+    this.openGate();
+  }
+
+  private park(): void {
+    this.parked = true;
+    for (const w of this.parkedWaiters.splice(0)) w();
+  }
+
+  /**
+   * Slots whose position moved since the last commit, with the next source offset the open
+   * transaction covers (every record below it was produced in this or an earlier transaction).
+   * Failed slots are left out: a refused record makes the transaction abort anyway.
+   */
+  positions(): { slot: number; targetTopic: string; partition: number; next: number }[] {
+    const out: { slot: number; targetTopic: string; partition: number; next: number }[] = [];
+    this.slots.forEach((s, slot) => {
+      if ((s.state === SlotState.Active || s.state === SlotState.Revoking) && s.nextOffset >= 0 && s.nextOffset !== s.committedNext) {
+        out.push({ slot, targetTopic: s.targetTopic, partition: s.partition, next: s.nextOffset });
+      }
+    });
+    return out;
+  }
+
+  /** True when a slot failed since the last commit: the open transaction cannot commit. */
+  get failedSinceCommit(): boolean {
+    return this.failedInTransaction;
+  }
+
+  private failedInTransaction = false;
+
+  /** The transaction committed: its runs go to the ring, and its positions become the rewind points. */
+  releaseHeld(): void {
+    for (let i = 0; i < this.slots.length; i++) this.closeRun(i);
+    const h = this.held;
+    for (let i = 0; i < h.length; i += 6) this.writeRun(h[i], h[i + 1], h[i + 2], h[i + 3], h[i + 4], h[i + 5]);
+    h.length = 0;
+    for (const s of this.slots) if (s.state === SlotState.Active || s.state === SlotState.Revoking) s.committedNext = s.nextOffset;
+    this.failedInTransaction = false;
+    this.checkRevoked();
+  }
+
+  /**
+   * The transaction was aborted: its runs are dropped, and each slot goes back to its last
+   * committed offset (an active slot is read again from there; a revoking one ends there, the
+   * next owner resumes from the offsets committed in the target). Call once nothing is in
+   * flight (the abort purged what was).
+   */
+  abortHeld(): void {
+    this.held.length = 0;
+    for (let i = 0; i < this.slots.length; i++) {
+      const s = this.slots[i];
+      s.runCount = 0;
+      if (s.state === SlotState.Active && s.nextOffset !== s.committedNext) {
+        s.nextOffset = s.committedNext;
+        // Re-assigning drops what librdkafka pre-fetched for the partition and fetches again
+        // from the committed offset.
+        this.consumer.unassign([{ topic: s.topic, partition: s.partition }]);
+        this.consumer.assign([{ topic: s.topic, partition: s.partition, offset: s.committedNext }]);
+      } else if (s.state === SlotState.Revoking) {
+        s.nextOffset = s.committedNext;
+      }
+    }
+    this.failedInTransaction = false;
+    this.checkRevoked();
   }
 
   /** Writes open runs to the ring now (shutdown, revocation). Returns false if the ring stayed full. */
@@ -299,7 +416,9 @@ export class Relay {
     if (!s.inflight.pop()) return;
     this.inFlight--;
     const src = s.inflight.poppedOffset;
-    if (errorCode !== 0) {
+    if (errorCode === PURGE_QUEUE || errorCode === PURGE_INFLIGHT) {
+      // Purged by an aborted transaction: abortHeld() rewinds the slot; nothing failed.
+    } else if (errorCode !== 0) {
       this.counters.recordsFailed++;
       if (s.state !== SlotState.Failed) this.failSlot(slotIndex, src, errorCode, errorMessage ?? `delivery failed (librdkafka error ${errorCode})`);
     } else if (s.state !== SlotState.Failed) {
@@ -341,6 +460,11 @@ export class Relay {
     if (s.runCount === 0) return;
     const { runCount, runSource, runTarget, runTimestamp, runBytes } = s;
     s.runCount = 0;
+    if (this.options.holdProgress) this.held.push(slotIndex, runCount, runSource, runTarget, runTimestamp, runBytes);
+    else this.writeRun(slotIndex, runCount, runSource, runTarget, runTimestamp, runBytes);
+  }
+
+  private writeRun(slotIndex: number, runCount: number, runSource: number, runTarget: number, runTimestamp: number, runBytes: number): void {
     // Keep ring order per slot: once anything is pending, everything queues behind it.
     if (this.pending.length > 0 || !this.ring.tryWrite(slotIndex, runCount, runSource, runTarget, runTimestamp, runBytes)) {
       this.pending.push(slotIndex, runCount, runSource, runTarget, runTimestamp, runBytes);
@@ -373,6 +497,7 @@ export class Relay {
     this.closeRun(slotIndex);
     const wasActive = s.state === SlotState.Active;
     s.state = SlotState.Failed;
+    this.failedInTransaction = true;
     if (wasActive) this.consumer.unassign([{ topic: s.topic, partition: s.partition }]);
     this.events.slotFailed({ slot: slotIndex, topic: s.topic, partition: s.partition, offset, code, message });
   }
@@ -383,6 +508,8 @@ export class Relay {
     for (const slot of this.revoking) {
       const s = this.slots[slot];
       if (s.inflight.length > 0) continue;
+      // exactly-once: drained means committed (or given up by an abort).
+      if (this.options.holdProgress && s.state !== SlotState.Failed && s.nextOffset !== s.committedNext) continue;
       this.closeRun(slot);
       drained.push(slot);
     }

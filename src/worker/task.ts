@@ -18,7 +18,8 @@ import { decode, encode } from '../util/codec.js';
 import { describeError, type KafkaError } from '../util/errors.js';
 import { ProgressRing } from '../ring/progress-ring.js';
 import { createLatencyHistogram, recordLatency, takeEncodedHistogram } from '../metrics/histogram.js';
-import { createSourceConsumer, createTargetProducer } from '../kafka/relay-clients.js';
+import { createSourceConsumer, createTargetProducer, createTransactionalProducer } from '../kafka/relay-clients.js';
+import { TransactionLoop, type TransactionalClient } from './transactions.js';
 import type { RdConfig } from '../kafka/client-config.js';
 import { Relay, type SlotError, type SourceConsumer, type TargetProducer } from './relay.js';
 import type { CoordinatorMessage, WorkerMessage } from './protocol.js';
@@ -35,6 +36,11 @@ export interface RelayTaskInput {
   maxInFlight: number;
   batchSize: number;
   statsIntervalMs: number;
+  /**
+   * exactly-once: `producerConfig` carries the transactional.id; the source offsets are committed
+   * in each transaction to the group of `offsetsConsumerConfig` on the target.
+   */
+  exactlyOnce?: { offsetsConsumerConfig: RdConfig; transactionIntervalMs: number; transactionTimeoutMs: number };
 }
 
 export interface RelayTaskResult {
@@ -74,15 +80,27 @@ export default async function relayTask(input: RelayTaskInput): Promise<RelayTas
 
   // Connect both clients, retrying with backoff while a cluster cannot be reached: the task must
   // outlive an outage of either cluster, not give up its share of the flow.
-  let clients: { consumer: SourceConsumer; producer: TargetProducer } | undefined;
+  let clients: { consumer: SourceConsumer; producer: TargetProducer; tx?: TransactionalClient } | undefined;
   for (let backoff = 1000; !stopping; backoff = Math.min(backoff * 2, 30_000)) {
     let consumer: SourceConsumer | undefined;
+    let producer: TargetProducer | undefined;
     try {
       consumer = await createSourceConsumer(input.sourceCluster, input.consumerConfig, clientError);
-      const producer = await createTargetProducer(input.targetCluster, input.producerConfig, clientError);
-      clients = { consumer, producer };
+      const eos = input.exactlyOnce;
+      if (eos) {
+        const tx = await createTransactionalProducer(input.targetCluster, input.producerConfig, eos.offsetsConsumerConfig, clientError);
+        producer = tx;
+        // Fences an earlier producer with this transactional.id (the process before a crash) and
+        // aborts the transaction it left open, before anything of ours is written.
+        await tx.initTransactions(eos.transactionTimeoutMs);
+        clients = { consumer, producer, tx };
+      } else {
+        producer = await createTargetProducer(input.targetCluster, input.producerConfig, clientError);
+        clients = { consumer, producer };
+      }
       break;
     } catch (err) {
+      await producer?.close();
       await consumer?.close();
       post({ type: 'error', workerId, code: 'CONNECT', message: `${describeError(err)}; retrying in ${backoff / 1000} s`, retriable: true });
       await Promise.race([stopped, new Promise((r) => setTimeout(r, backoff))]);
@@ -94,7 +112,8 @@ export default async function relayTask(input: RelayTaskInput): Promise<RelayTas
     port.close();
     return { workerId, threadId, recordsAcked: 0 };
   }
-  const { consumer, producer } = clients;
+  const { consumer, producer, tx } = clients;
+  let txLoop: TransactionLoop | undefined;
 
   const relay = new Relay(
     consumer,
@@ -106,8 +125,34 @@ export default async function relayTask(input: RelayTaskInput): Promise<RelayTas
         post({ type: 'error', workerId, code: `KAFKA_${e.code}`, message: e.message, retriable: false, slot: e.slot, topic: e.topic, partition: e.partition, offset: BigInt(e.offset), kafkaCode: e.code }),
       slotsDrained: (slots) => post({ type: 'revoked', workerId, slots }),
     },
-    { maxInFlight: input.maxInFlight, batchSize: input.batchSize },
+    { maxInFlight: input.maxInFlight, batchSize: input.batchSize, holdProgress: tx !== undefined, onRevokeRequested: () => txLoop?.commitSoon() },
   );
+  if (tx && input.exactlyOnce) {
+    const timeoutMs = input.exactlyOnce.transactionTimeoutMs;
+    txLoop = new TransactionLoop(
+      tx,
+      relay,
+      {
+        committed: () => undefined,
+        aborted: (reason) =>
+          post({ type: 'error', workerId, code: 'TXN_ABORTED', message: `transaction aborted; its records are sent again from the last committed offsets: ${reason}`, retriable: true }),
+        fatal: (err) => {
+          post({
+            type: 'error',
+            workerId,
+            code: 'TXN_FATAL',
+            message: `the transactional producer "${tx.transactionalId}" cannot go on: ${describeError(err)}. If another strait process runs this flow with the same engine.instanceId, give each process its own.`,
+            retriable: false,
+            fatal: true,
+          });
+          relay.stop();
+          stopRequested();
+        },
+      },
+      { intervalMs: input.exactlyOnce.transactionIntervalMs, timeoutMs },
+    );
+    await txLoop.start();
+  }
 
   let last = { ...relay.counters };
   let intervalStart = Date.now();
@@ -161,6 +206,8 @@ export default async function relayTask(input: RelayTaskInput): Promise<RelayTas
   });
   await stopped;
   await loop;
+  // exactly-once: the last transaction is committed (or aborted) before progress is final.
+  await txLoop?.finish();
   clearInterval(statsTimer);
   // Wait for acknowledgements of what is in flight, so the final progress covers them.
   const remaining = Math.max(0, stopDeadline - Date.now() - 500);

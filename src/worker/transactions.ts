@@ -1,0 +1,190 @@
+/**
+ * exactly-once: the transaction loop of one worker. Every `intervalMs` it commits what the relay
+ * produced since the last commit, together with the source offsets that reach, in ONE Kafka
+ * transaction on the target cluster:
+ *
+ *   pause intake (the relay finishes its batch and parks)
+ *   flush the producer, wait for every delivery report   -> all records of the transaction written
+ *   sendOffsetsToTransaction(remote topic, partition, next source offset) to the offsets group
+ *   commitTransaction                                    -> records and offsets visible atomically
+ *   release the held progress runs to the ring, begin the next transaction, resume intake
+ *
+ * After a crash, the coordinator resumes each partition from the offsets committed in the
+ * target (src/coordinator/flow.ts); the transactions the dead process left open are aborted
+ * when its successor's producer with the same transactional.id calls initTransactions (or by the
+ * broker after transaction.timeout.ms). So a read_committed consumer on the target sees every
+ * source record once: records of an aborted transaction are invisible and sent again.
+ *
+ * Errors, as librdkafka classifies them: a retriable commit is retried; an abortable one (e.g.
+ * a record refused inside the transaction) aborts, drops the held runs and rewinds every slot to
+ * its last committed offset; a fatal one (fenced by another producer with the same
+ * transactional.id) ends the task with an error that says what to check.
+ */
+import type { KafkaError } from '../util/errors.js';
+
+/** The transactional side of the target producer (src/kafka/relay-clients.ts). */
+export interface TransactionalClient {
+  readonly transactionalId: string;
+  initTransactions(timeoutMs: number): Promise<void>;
+  beginTransaction(): Promise<void>;
+  sendOffsets(offsets: { topic: string; partition: number; offset: number }[], timeoutMs: number): Promise<void>;
+  commitTransaction(timeoutMs: number): Promise<void>;
+  abortTransaction(timeoutMs: number): Promise<void>;
+  flush(timeoutMs: number): Promise<void>;
+}
+
+/** What the loop needs of the relay (src/worker/relay.ts). */
+export interface TransactionalRelay {
+  readonly recordsInFlight: number;
+  readonly failedSinceCommit: boolean;
+  pauseIntake(): Promise<void>;
+  resumeIntake(): void;
+  positions(): { slot: number; targetTopic: string; partition: number; next: number }[];
+  releaseHeld(): void;
+  abortHeld(): void;
+}
+
+/** librdkafka's classification of a transaction error (RdKafkaError flags). */
+export interface TransactionFailure {
+  fatal: boolean;
+  requiresAbort: boolean;
+  retriable: boolean;
+}
+
+export function classify(err: unknown): TransactionFailure {
+  const e = (err as { cause?: unknown } | undefined)?.cause ?? err;
+  const flags = (e ?? {}) as { isFatal?: boolean; isTxnRequiresAbort?: boolean; isRetriable?: boolean };
+  return { fatal: flags.isFatal === true, requiresAbort: flags.isTxnRequiresAbort === true, retriable: flags.isRetriable === true };
+}
+
+export interface TransactionLoopEvents {
+  committed(partitions: number): void;
+  aborted(reason: string): void;
+  /** The producer cannot go on (fenced, or a fatal error): the task must end. */
+  fatal(err: KafkaError | Error): void;
+}
+
+export interface TransactionLoopOptions {
+  intervalMs: number;
+  /** Per transaction call (flush, send offsets, commit, abort). */
+  timeoutMs: number;
+  /** Retriable commit failures retried before the transaction is aborted. */
+  commitRetries?: number;
+}
+
+export class TransactionLoop {
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private ended = false;
+  /** Totals, for the task's statistics. */
+  readonly totals = { commits: 0, aborts: 0 };
+
+  constructor(
+    private readonly client: TransactionalClient,
+    private readonly relay: TransactionalRelay,
+    private readonly events: TransactionLoopEvents,
+    private readonly options: TransactionLoopOptions,
+  ) {}
+
+  /** Begins the first transaction (initTransactions was called when the producer connected). */
+  async start(): Promise<void> {
+    await this.client.beginTransaction();
+    this.schedule(this.options.intervalMs);
+  }
+
+  /** Commit now (a revocation waits for it), instead of at the next interval. */
+  commitSoon(): void {
+    if (!this.ended) this.schedule(0);
+  }
+
+  /** Commits what is open (the last transaction) and stops the timer. */
+  async finish(): Promise<void> {
+    clearTimeout(this.timer);
+    await this.running;
+    if (!this.ended) await this.cycle();
+    this.ended = true;
+    clearTimeout(this.timer);
+  }
+
+  private schedule(ms: number): void {
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      if (this.running) return this.schedule(10);
+      this.running = this.cycle().finally(() => {
+        this.running = undefined;
+        if (!this.ended) this.schedule(this.options.intervalMs);
+      });
+    }, ms);
+  }
+
+  /** One commit (or abort) of the open transaction; never throws. */
+  async cycle(): Promise<void> {
+    const { client, relay } = this;
+    const { timeoutMs } = this.options;
+    await relay.pauseIntake();
+    try {
+      await client.flush(timeoutMs);
+      // flush() returns when librdkafka's queue is empty; the reports reach this thread after.
+      await waitUntil(() => relay.recordsInFlight === 0, timeoutMs);
+      if (relay.recordsInFlight > 0) throw new Error(`${relay.recordsInFlight} record(s) still unacknowledged after ${timeoutMs} ms`);
+      if (relay.failedSinceCommit) throw Object.assign(new Error('a record of this transaction was refused by the target'), { isTxnRequiresAbort: true });
+      const positions = relay.positions();
+      if (positions.length === 0) return; // nothing produced: the open transaction stays open
+      await client.sendOffsets(
+        positions.map((p) => ({ topic: p.targetTopic, partition: p.partition, offset: p.next })),
+        timeoutMs,
+      );
+      await this.commitWithRetries();
+      relay.releaseHeld();
+      this.totals.commits++;
+      this.events.committed(positions.length);
+      await client.beginTransaction();
+    } catch (err) {
+      await this.abort(err);
+    } finally {
+      relay.resumeIntake();
+    }
+  }
+
+  private async commitWithRetries(): Promise<void> {
+    const retries = this.options.commitRetries ?? 3;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.client.commitTransaction(this.options.timeoutMs);
+        return;
+      } catch (err) {
+        const c = classify(err);
+        if (!c.retriable || c.fatal || c.requiresAbort || attempt >= retries) throw err;
+      }
+    }
+  }
+
+  private async abort(err: unknown): Promise<void> {
+    const { client, relay } = this;
+    const c = classify(err);
+    if (c.fatal) {
+      this.ended = true;
+      this.events.fatal(err instanceof Error ? err : new Error(String(err)));
+      return;
+    }
+    try {
+      await client.abortTransaction(this.options.timeoutMs);
+      // The abort purged what was still queued; its reports come back as purged, not failed.
+      await waitUntil(() => relay.recordsInFlight === 0, this.options.timeoutMs);
+      relay.abortHeld();
+      this.totals.aborts++;
+      this.events.aborted(err instanceof Error ? err.message : String(err));
+      await client.beginTransaction();
+    } catch (abortErr) {
+      // Not even the abort works (fenced, or the producer is in a fatal state): end the task;
+      // the coordinator resumes the partitions from the committed offsets.
+      this.ended = true;
+      this.events.fatal(abortErr instanceof Error ? abortErr : new Error(String(abortErr)));
+    }
+  }
+}
+
+async function waitUntil(done: () => boolean, timeoutMs: number): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!done() && Date.now() < until) await new Promise((r) => setTimeout(r, 2));
+}
