@@ -35,7 +35,7 @@ const RING_CAPACITY = 65_536;
 const BATCH_SIZE = 2_000;
 const STATS_INTERVAL_MS = 1_000;
 /** Modes the engine runs; the configuration accepts the others so files can be written ahead. */
-const SUPPORTED_MODES = new Set<string>(['at-least-once']);
+const SUPPORTED_MODES = new Set<string>(['at-least-once', 'exactly-once']);
 /** MM2's defaults: emit.heartbeats.interval.seconds = 1, emit.checkpoints.interval.seconds = 60 (strait: 5 s). */
 const HEARTBEAT_INTERVAL_MS = 1_000;
 /** exactly-once: the schema's default for flows built without it (tests, MM2 files). */

@@ -209,11 +209,9 @@ export default async function relayTask(input: RelayTaskInput): Promise<RelayTas
   // exactly-once: the last transaction is committed (or aborted) before progress is final.
   await txLoop?.finish();
   clearInterval(statsTimer);
-  // Wait for acknowledgements of what is in flight, so the final progress covers them.
-  const remaining = Math.max(0, stopDeadline - Date.now() - 500);
-  await producer.flush(remaining).catch(() => undefined);
-  // flush() returns once librdkafka's queue is empty; the delivery reports reach this thread a
-  // little later, and only they turn into progress.
+  // Wait for acknowledgements of what is in flight, so the final progress covers them. Not with
+  // producer.flush(): it would serve delivery reports from a second thread, out of order
+  // (native-notes/flush-and-background-polling.md); librdkafka sends within linger.ms anyway.
   await waitFor(() => relay.recordsInFlight === 0, Math.max(0, stopDeadline - Date.now() - 300));
   await waitFor(() => relay.flushRuns(), Math.max(0, stopDeadline - Date.now() - 200));
   ring.close();

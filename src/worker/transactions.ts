@@ -4,7 +4,7 @@
  * transaction on the target cluster:
  *
  *   pause intake (the relay finishes its batch and parks)
- *   flush the producer, wait for every delivery report   -> all records of the transaction written
+ *   wait for every delivery report                       -> all records of the transaction written
  *   sendOffsetsToTransaction(remote topic, partition, next source offset) to the offsets group
  *   commitTransaction                                    -> records and offsets visible atomically
  *   release the held progress runs to the ring, begin the next transaction, resume intake
@@ -30,7 +30,6 @@ export interface TransactionalClient {
   sendOffsets(offsets: { topic: string; partition: number; offset: number }[], timeoutMs: number): Promise<void>;
   commitTransaction(timeoutMs: number): Promise<void>;
   abortTransaction(timeoutMs: number): Promise<void>;
-  flush(timeoutMs: number): Promise<void>;
 }
 
 /** What the loop needs of the relay (src/worker/relay.ts). */
@@ -115,6 +114,8 @@ export class TransactionLoop {
         if (!this.ended) this.schedule(this.options.intervalMs);
       });
     }, ms);
+    // The task lives as long as its message port; the timer alone must not keep a thread alive.
+    this.timer.unref();
   }
 
   /** One commit (or abort) of the open transaction; never throws. */
@@ -123,8 +124,10 @@ export class TransactionLoop {
     const { timeoutMs } = this.options;
     await relay.pauseIntake();
     try {
-      await client.flush(timeoutMs);
-      // flush() returns when librdkafka's queue is empty; the reports reach this thread after.
+      // Not producer.flush(): with delivery reports polled on librdkafka's background thread,
+      // rd_kafka_flush() serves them from the calling (threadpool) thread too, and the two
+      // threads hand reports of one partition to JavaScript out of order (native-notes/
+      // flush-and-background-polling.md). Waiting costs at most linger.ms more.
       await waitUntil(() => relay.recordsInFlight === 0, timeoutMs);
       if (relay.recordsInFlight > 0) throw new Error(`${relay.recordsInFlight} record(s) still unacknowledged after ${timeoutMs} ms`);
       if (relay.failedSinceCommit) throw Object.assign(new Error('a record of this transaction was refused by the target'), { isTxnRequiresAbort: true });

@@ -1,0 +1,245 @@
+/**
+ * exactly-once: the transaction loop over the real Relay (holdProgress) with fakes of the
+ * consumer, the transactional producer and the ring: progress reaches the ring only after a
+ * commit, the committed offsets are the next source offsets, an abort drops the held progress
+ * and rewinds the partitions to the committed offsets, a fatal error ends the loop, and a
+ * revocation waits for the commit.
+ */
+import { afterEach, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Relay, type DeliveryHandler, type PartitionStart, type ProgressWriter, type SourceConsumer, type SourceRecord, type TargetProducer } from '../../src/worker/relay.js';
+import { TransactionLoop, classify, type TransactionalClient } from '../../src/worker/transactions.js';
+import { resumeOffset, exactlyOnceOffsetsGroup, transactionalId } from '../../src/coordinator/exactly-once.js';
+
+class FakeConsumer implements SourceConsumer {
+  batches: SourceRecord[][] = [];
+  assigned: PartitionStart[] = [];
+  unassigned: { topic: string; partition: number }[] = [];
+  assign(parts: PartitionStart[]): void {
+    this.assigned.push(...parts);
+  }
+  unassign(parts: { topic: string; partition: number }[]): void {
+    this.unassigned.push(...parts);
+  }
+  async consume(): Promise<SourceRecord[]> {
+    const b = this.batches.shift();
+    if (b) return b;
+    await new Promise((r) => setTimeout(r, 1));
+    return [];
+  }
+  highWatermark(): number {
+    return -1;
+  }
+  async close(): Promise<void> {}
+}
+
+/** Records are acknowledged when flushed (or purged by an abort); offsets count per partition. */
+class FakeTxProducer implements TargetProducer, TransactionalClient {
+  readonly transactionalId = 'g-test-0';
+  calls: string[] = [];
+  sentOffsets: { topic: string; partition: number; offset: number }[][] = [];
+  private queued: { topic: string; partition: number }[] = [];
+  private handler: DeliveryHandler = () => undefined;
+  private next = new Map<string, number>();
+  /** Error to throw from the next commit, with librdkafka's flags. */
+  commitError: (Error & { isRetriable?: boolean; isTxnRequiresAbort?: boolean; isFatal?: boolean }) | undefined;
+  commitFailures = 0;
+  /** Delivers on its own shortly after produce (like linger.ms), unless held. */
+  hold = false;
+  produce(topic: string, partition: number): number {
+    this.queued.push({ topic, partition });
+    if (!this.hold) setTimeout(() => this.deliver(), 1);
+    return 0;
+  }
+  onDelivery(handler: DeliveryHandler): void {
+    this.handler = handler;
+  }
+  refreshMetadata(): Promise<void> {
+    return Promise.resolve();
+  }
+  async flush(): Promise<void> {
+    this.calls.push('flush');
+    this.deliver();
+  }
+  deliver(): void {
+    for (const p of this.queued.splice(0)) {
+      const k = `${p.topic}/${p.partition}`;
+      const off = this.next.get(k) ?? 0;
+      this.next.set(k, off + 1);
+      this.handler(0, undefined, p.topic, p.partition, off);
+    }
+  }
+  async close(): Promise<void> {}
+  async initTransactions(): Promise<void> {
+    this.calls.push('init');
+  }
+  async beginTransaction(): Promise<void> {
+    this.calls.push('begin');
+  }
+  async sendOffsets(offsets: { topic: string; partition: number; offset: number }[]): Promise<void> {
+    this.calls.push('send');
+    this.sentOffsets.push(offsets);
+  }
+  async commitTransaction(): Promise<void> {
+    this.calls.push('commit');
+    if (this.commitError && this.commitFailures > 0) {
+      this.commitFailures--;
+      throw this.commitError;
+    }
+    // A transaction marker takes one offset in each partition written.
+    for (const k of this.next.keys()) this.next.set(k, (this.next.get(k) ?? 0) + 1);
+  }
+  async abortTransaction(): Promise<void> {
+    this.calls.push('abort');
+    // Purged records come back as purged, not delivered.
+    for (const p of this.queued.splice(0)) this.handler(-152, 'Local: Purged in queue', p.topic, p.partition, -1);
+    for (const k of this.next.keys()) this.next.set(k, (this.next.get(k) ?? 0) + 1);
+  }
+}
+
+class FakeRing implements ProgressWriter {
+  entries: number[][] = [];
+  tryWrite(slot: number, count: number, src: number, tgt: number, ts: number, bytes: number): boolean {
+    this.entries.push([slot, count, src, tgt, ts, bytes]);
+    return true;
+  }
+}
+
+function rec(topic: string, partition: number, offset: number): SourceRecord {
+  return { topic, partition, offset, value: Buffer.from(`v${offset}`), key: null, timestamp: 1000 + offset, size: 10 };
+}
+
+const live: Relay[] = [];
+afterEach(() => {
+  for (const r of live.splice(0)) r.stop();
+});
+
+function setup() {
+  const consumer = new FakeConsumer();
+  const producer = new FakeTxProducer();
+  const ring = new FakeRing();
+  const drained: number[][] = [];
+  const events = { committed: 0, aborted: [] as string[], fatal: [] as Error[] };
+  let loop: TransactionLoop | undefined;
+  const relay = new Relay(
+    consumer,
+    producer,
+    ring,
+    { replication: () => undefined, relay: () => undefined },
+    { slotFailed: () => undefined, slotsDrained: (s) => drained.push(s) },
+    { maxInFlight: 1000, batchSize: 100, clock: () => 5000, holdProgress: true, onRevokeRequested: () => loop?.commitSoon() },
+  );
+  live.push(relay);
+  loop = new TransactionLoop(
+    producer,
+    relay,
+    { committed: () => events.committed++, aborted: (r) => events.aborted.push(r), fatal: (e) => events.fatal.push(e) },
+    { intervalMs: 60_000, timeoutMs: 200 },
+  );
+  return { consumer, producer, ring, relay, loop, events, drained };
+}
+
+const tick = () => new Promise((r) => setTimeout(r, 10));
+
+test('progress reaches the ring only when the transaction commits, with the next source offsets in it', async () => {
+  const { consumer, producer, ring, relay, loop, events } = setup();
+  await loop.start();
+  relay.assign(0, 'orders', 0, 'src.orders', 5);
+  relay.assign(1, 'orders', 1, 'src.orders', 0);
+  consumer.batches.push([rec('orders', 0, 5), rec('orders', 0, 6), rec('orders', 1, 0)]);
+  const running = relay.run();
+  await tick();
+  await tick(); // acknowledged, but not committed
+  assert.deepEqual(ring.entries, [], 'acknowledged records of an open transaction are not progress');
+  await loop.cycle();
+  assert.deepEqual(producer.calls, ['begin', 'send', 'commit', 'begin']);
+  assert.deepEqual(producer.sentOffsets, [[{ topic: 'src.orders', partition: 0, offset: 7 }, { topic: 'src.orders', partition: 1, offset: 0 + 1 }]]);
+  assert.deepEqual(ring.entries.map((e: number[]) => e.slice(0, 4)), [[0, 2, 5, 0], [1, 1, 0, 0]]);
+  assert.equal(events.committed, 1);
+  // Nothing new: no empty commit.
+  await loop.cycle();
+  assert.equal(producer.calls.filter((c) => c === 'commit').length, 1);
+  relay.stop();
+  await running;
+});
+
+test('an abortable commit error drops the held progress and rewinds the partitions to the committed offsets', async () => {
+  const { consumer, producer, ring, relay, loop, events } = setup();
+  await loop.start();
+  relay.assign(0, 't', 0, 'src.t', 0);
+  consumer.batches.push([rec('t', 0, 0), rec('t', 0, 1)]);
+  const running = relay.run();
+  await tick();
+  await loop.cycle(); // commits 0..1
+  consumer.batches.push([rec('t', 0, 2), rec('t', 0, 3)]);
+  await tick();
+  producer.commitError = Object.assign(new Error('Broker: Producer fenced... abortable'), { isTxnRequiresAbort: true });
+  producer.commitFailures = 1;
+  await loop.cycle();
+  assert.equal(events.aborted.length, 1);
+  assert.deepEqual(ring.entries.map((e) => e.slice(0, 3)), [[0, 2, 0]], 'the aborted records are not progress');
+  assert.deepEqual(consumer.assigned.at(-1), { topic: 't', partition: 0, offset: 2 }, 'the partition is read again from the committed offset');
+  // They are read and sent again, and the next commit covers them.
+  consumer.batches.push([rec('t', 0, 2), rec('t', 0, 3)]);
+  await tick();
+  await loop.cycle();
+  assert.deepEqual(producer.sentOffsets.at(-1), [{ topic: 'src.t', partition: 0, offset: 4 }]);
+  assert.deepEqual(ring.entries.map((e) => e.slice(0, 3)), [[0, 2, 0], [0, 2, 2]]);
+  relay.stop();
+  await running;
+});
+
+test('a retriable commit error is retried; a fatal one ends the loop and is reported', async () => {
+  const { consumer, producer, relay, loop, events } = setup();
+  await loop.start();
+  relay.assign(0, 't', 0, 'src.t', 0);
+  consumer.batches.push([rec('t', 0, 0)]);
+  const running = relay.run();
+  await tick();
+  producer.commitError = Object.assign(new Error('timed out'), { isRetriable: true });
+  producer.commitFailures = 2;
+  await loop.cycle();
+  assert.equal(producer.calls.filter((c) => c === 'commit').length, 3);
+  assert.equal(events.aborted.length, 0);
+  consumer.batches.push([rec('t', 0, 1)]);
+  await tick();
+  producer.commitError = Object.assign(new Error('Broker: Producer fenced'), { isFatal: true });
+  producer.commitFailures = 1;
+  await loop.cycle();
+  assert.equal(events.fatal.length, 1);
+  assert.match(events.fatal[0].message, /fenced/);
+  relay.stop();
+  await running;
+});
+
+test('a revoked partition is drained only once its records are committed', async () => {
+  const { consumer, producer, relay, loop, drained } = setup();
+  await loop.start();
+  relay.assign(0, 't', 0, 'src.t', 0);
+  consumer.batches.push([rec('t', 0, 0), rec('t', 0, 1)]);
+  const running = relay.run();
+  await tick();
+  await tick();
+  relay.revoke([0]);
+  assert.deepEqual(drained, [], 'acknowledged but not committed: not drained yet');
+  // The revocation asked for a commit right away.
+  await new Promise((r) => setTimeout(r, 50));
+  assert.deepEqual(drained, [[0]]);
+  assert.deepEqual(producer.sentOffsets.at(-1), [{ topic: 'src.t', partition: 0, offset: 2 }]);
+  relay.stop();
+  await running;
+  await loop.finish();
+});
+
+test('the error classification reads librdkafka flags on the error or its cause', () => {
+  assert.deepEqual(classify(Object.assign(new Error('x'), { isFatal: true })), { fatal: true, requiresAbort: false, retriable: false });
+  assert.deepEqual(classify(new Error('wrapped', { cause: { isTxnRequiresAbort: true, isRetriable: true } })), { fatal: false, requiresAbort: true, retriable: true });
+});
+
+test('resume offsets: the target commit wins, then the source group, else the log start', () => {
+  assert.equal(resumeOffset(120, 100), 120);
+  assert.equal(resumeOffset(undefined, 100), 100);
+  assert.equal(resumeOffset(-1, undefined), -1);
+  assert.equal(exactlyOnceOffsetsGroup({ groupId: 'strait.a.b' }), '__strait-eos.strait.a.b');
+  assert.equal(transactionalId({ groupId: 'strait.a.b' }, 'host-1', 3), 'strait.a.b-host-1-3');
+});
