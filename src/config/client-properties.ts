@@ -104,6 +104,9 @@ export const STRAIT_CONTROLLED: Readonly<Record<string, Control>> = {
   'request.required.acks': fixed(['all', '-1'], 'an idempotent producer requires acks=all, and a record counts as copied only once every in-sync replica has it.'),
   'delivery.report.only.error': fixed(FALSE, 'strait learns what the target acknowledged from the delivery report of every record.'),
   'transactional.id': forbidden('in `mode: exactly-once` strait derives one transactional id per worker; in other modes there are no transactions.'),
+  'auto.offset.reset': ignored(
+    "strait's replication consumers use `error`, so that records the source deleted before they were copied are reported (see `flows[].onDataLoss`) instead of skipped silently; a partition with no committed offset starts at the log beginning.",
+  ),
   'enable.partition.eof': fixed(FALSE, 'strait reads partitions continuously and needs no end-of-partition events.'),
   'message.timeout.ms': fixed(['0'], DELIVERY_WHY),
   'delivery.timeout.ms': fixed(['0'], DELIVERY_WHY),

@@ -80,6 +80,7 @@ export const MM2_FLOW_SETTINGS: Readonly<Record<string, Setting>> = {
   // strait's own flow settings, which MM2 ignores: the same file still works with MM2.
   'strait.mode': { type: { kind: 'enum', values: (FLOW_KEYS.mode.type as { values: readonly string[] }).values }, example: 'at-least-once' },
   'strait.onRecordError': { type: { kind: 'enum', values: (FLOW_KEYS.onRecordError.type as { values: readonly string[] }).values }, example: 'stop-flow' },
+  'strait.onDataLoss': { type: { kind: 'enum', values: (FLOW_KEYS.onDataLoss.type as { values: readonly string[] }).values }, example: 'stop-partition' },
   'strait.groupId': { type: { kind: 'string' }, example: 'strait.east.west', flowOnly: true },
   'strait.name': { type: { kind: 'string' }, example: 'east->west', flowOnly: true },
 };

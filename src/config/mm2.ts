@@ -806,6 +806,7 @@ function flowDocument(plan: FlowPlan, index: number, r: Reading, origins: Map<st
   origins.set(keyPath(path, 'mode'), { key: mode?.key ?? `${pair}.strait.mode`, line: mode?.line ?? plan.line, example: `${pair}.strait.mode = at-least-once` });
   for (const [docKey, key, example] of [
     ['onRecordError', 'strait.onRecordError', undefined],
+    ['onDataLoss', 'strait.onDataLoss', undefined],
     ['groupId', 'strait.groupId', `strait.${plan.source}.${plan.target}`],
     ['name', 'strait.name', pair],
   ] as const) {

@@ -242,6 +242,13 @@ export const FLOW_KEYS = {
     description: 'What to do when the target refuses a record for good (e.g. too large): stop that partition, or the whole flow.',
     example: 'onRecordError: stop-flow',
   },
+  onDataLoss: {
+    type: { kind: 'enum', values: ['continue', 'stop-partition'] },
+    default: 'continue',
+    description:
+      'What to do when source retention deleted records before strait copied them (the source log start moved past the next offset to copy). Either way strait logs an error naming the exact missing offset range and counts it in `strait_records_lost_total`. `continue` (default) goes on from the new log start: the missing records are already gone at the source, and stopping would only let retention delete more of the partition while it waits. `stop-partition` stops that partition (the other partitions go on) until strait is restarted, which then reports the loss again and applies this setting anew (set `continue` to go on).',
+    example: 'onDataLoss: stop-partition',
+  },
 } as const satisfies Table;
 
 export const METRICS_KEYS = {

@@ -58,6 +58,11 @@ export interface FlowConfig {
   transactionIntervalMs?: number;
   /** What to do with a record the target refuses for good (e.g. too large). */
   onRecordError: 'stop-partition' | 'stop-flow';
+  /**
+   * What to do when source retention deleted records before they were copied; absent = continue
+   * (see the key's description in schema.ts).
+   */
+  onDataLoss?: 'continue' | 'stop-partition';
   /** MM2 checkpoints (exact translated group offsets); default enabled, every 5 s. */
   checkpoints?: EmitSettings;
   /** MM2 heartbeats for this pair and its reverse; default enabled, every 1 s. */

@@ -30,7 +30,7 @@ import { partitionKey } from '../kafka/group-member.js';
 import type { TopicInfo } from '../kafka/admin.js';
 import { OffsetRuns } from './offset-map.js';
 import type { WorkerChannel } from './worker-channel.js';
-import type { WorkerMessage } from '../worker/protocol.js';
+import type { DataLossMessage, WorkerMessage } from '../worker/protocol.js';
 import { OFFSET_BEGINNING } from '../worker/protocol.js';
 import { createLatencyHistogram, latencyQuantiles, mergeEncodedHistogram, resetHistogram } from '../metrics/histogram.js';
 import type { FlowSnapshot, PartitionSnapshot } from './snapshot.js';
@@ -89,11 +89,21 @@ export interface Mm2Outputs {
   syncGroupOffsets?: { intervalMs: number; targetConsumerConfig: RdConfig };
 }
 
+/** Source offsets [from, to) deleted before they were copied; logEnd = the high watermark then. */
+export interface DataLossRange {
+  from: number;
+  to: number;
+  logEnd: number;
+}
+
 class PartitionState {
   replicated: number;
   committed: number;
   highWatermark = -1;
+  /** When the worker sampled highWatermark (Date.now ms); -1 = never. */
+  highWatermarkAt = -1;
   replicatedTimestamp = -1;
+  lastLoss: { from: number; to: number; at: number } | undefined;
   records = 0;
   bytes = 0;
   error: string | undefined;
@@ -129,7 +139,9 @@ export class FlowCoordinator {
   private readonly replicationLatency = createLatencyHistogram('accumulator');
   private readonly relayLatency = createLatencyHistogram('accumulator');
   private readonly recentLatency = createLatencyHistogram('accumulator');
-  private totals = { records: 0, bytes: 0, failed: 0, commits: 0, commitErrors: 0, offsetSyncs: 0, checkpoints: 0, groupsCheckpointed: 0 };
+  /** Offsets lost at the source per partition ("topic\0partition" key), for the process's lifetime. */
+  private readonly lost = new Map<string, number>();
+  private totals = { records: 0, bytes: 0, failed: 0, lost: 0, commits: 0, commitErrors: 0, offsetSyncs: 0, checkpoints: 0, groupsCheckpointed: 0 };
   /** Last checkpoint written per group and partition: "group\0topic\0partition" -> [upstream, downstream]. */
   private readonly lastCheckpoint = new Map<string, [number, number]>();
   private lastCheckpointAt = -1;
@@ -529,7 +541,8 @@ export class FlowCoordinator {
     const key = channel.partitionAt(slot);
     const s = key === undefined ? undefined : this.partitions.get(key);
     if (!s || s.channel !== channel) return;
-    s.replicated = src + count;
+    // max: after a data loss with `continue` the position was already moved past the missing range.
+    s.replicated = Math.max(s.replicated, src + count);
     const offsetSyncs = this.deps.mm2?.offsetSyncs;
     if (offsetSyncs) {
       // An offset sync whenever the source->target delta changes (a new run), so MM2-style
@@ -568,7 +581,10 @@ export class FlowCoordinator {
         for (const [slot, hw] of (msg as { highWatermarks?: [number, number][] }).highWatermarks ?? []) {
           const key = channel.partitionAt(slot);
           const s = key === undefined ? undefined : this.partitions.get(key);
-          if (s && hw >= 0) s.highWatermark = hw;
+          if (s && hw >= 0) {
+            s.highWatermark = hw;
+            s.highWatermarkAt = msg.endMs;
+          }
         }
         break;
       }
@@ -594,9 +610,60 @@ export class FlowCoordinator {
         }
         break;
       }
+      case 'dataLoss':
+        this.onDataLoss(channel, msg);
+        break;
       case 'stopped':
       case 'revoked':
         break;
+    }
+  }
+
+  /**
+   * Source retention deleted offsets [from, to) of a partition before they were copied. The
+   * worker found it and halted the partition, after every record of it in flight was acknowledged
+   * and reported to the ring (drained here first, so `replicated` is now `from`). Reports the loss
+   * (error log line, strait_records_lost_total, status), then acts through handleDataLoss().
+   */
+  private onDataLoss(channel: WorkerChannel, msg: DataLossMessage): void {
+    const { flow, log } = this.deps;
+    const key = channel.partitionAt(msg.slot);
+    const s = key === undefined ? undefined : this.partitions.get(key);
+    if (key === undefined || !s || s.channel !== channel || s.topic !== msg.topic || s.partition !== msg.partition) return;
+    this.drainAll();
+    const loss: DataLossRange = { from: Number(msg.from), to: Number(msg.to), logEnd: Number(msg.logEnd) };
+    const count = loss.to - loss.from;
+    this.lost.set(key, (this.lost.get(key) ?? 0) + count);
+    this.totals.lost += count;
+    s.lastLoss = { from: loss.from, to: loss.to, at: Date.now() };
+    const action = flow.onDataLoss ?? 'continue';
+    const what =
+      action === 'continue'
+        ? `continuing from offset ${loss.to} (onDataLoss: continue)`
+        : `the partition is stopped (onDataLoss: stop-partition); the other partitions go on. To resume, set onDataLoss: continue for flow ${flow.name} and restart strait (it goes on from offset ${loss.to})`;
+    log.error(
+      { flow: flow.name, topic: s.topic, partition: s.partition, from: loss.from, to: loss.to, records: count, onDataLoss: action },
+      `flow ${flow.name}: DATA LOSS on ${describeContext({ cluster: flow.source, topic: s.topic, partition: s.partition })}: source offsets ${loss.from} to ${loss.to - 1} (${count} record${count === 1 ? '' : 's'}) were deleted by retention before strait copied them (the log now starts at ${loss.to}); ${what}`,
+    );
+    this.handleDataLoss(s, loss, action);
+  }
+
+  /**
+   * The one place a reported data loss is acted on (the partition's worker slot is halted until
+   * then). `continue`: everything below `to` is on the target or gone for good, so the position
+   * moves to `to` (a restart does not report the same range again) and the worker resumes there.
+   * `stop-partition`: the partition stays halted and shows the error; its committed position stays
+   * at `from`, so a restart finds and reports the same loss. A mode that keeps target offsets equal
+   * to source offsets hooks its own `continue` in here.
+   */
+  private handleDataLoss(s: PartitionState, loss: DataLossRange, action: 'continue' | 'stop-partition'): void {
+    if (action === 'continue') {
+      // A partition that stopped on a refused record meanwhile stays stopped at that record.
+      if (s.error !== undefined) return;
+      s.replicated = Math.max(s.replicated, loss.to);
+      s.channel.send({ type: 'seek', slot: s.slot, topic: s.topic, partition: s.partition, offset: BigInt(loss.to) });
+    } else {
+      s.error = `source offsets ${loss.from} to ${loss.to - 1} (${loss.to - loss.from} records) were deleted by retention before they were copied; stopped by onDataLoss: stop-partition (set onDataLoss: continue and restart to go on from offset ${loss.to})`;
     }
   }
 
@@ -668,6 +735,7 @@ export class FlowCoordinator {
         replicatedOffset: s.replicated,
         committedOffset: s.committed,
         highWatermark: s.highWatermark,
+        highWatermarkAt: s.highWatermarkAt,
         replicatedTimestamp: s.replicatedTimestamp,
         records: s.records,
         bytes: s.bytes,
@@ -675,6 +743,9 @@ export class FlowCoordinator {
         offsetRuns: s.runs.size,
       };
       if (s.error !== undefined) p.error = s.error;
+      const lost = this.lost.get(partitionKey(s.topic, s.partition));
+      if (lost !== undefined) p.recordsLost = lost;
+      if (s.lastLoss) p.lastLoss = { ...s.lastLoss };
       return p;
     });
     partitions.sort((a, b) => (a.topic === b.topic ? a.partition - b.partition : a.topic < b.topic ? -1 : 1));
@@ -691,6 +762,7 @@ export class FlowCoordinator {
       records: this.totals.records,
       bytes: this.totals.bytes,
       recordsFailed: this.totals.failed,
+      recordsLost: this.totals.lost,
       partitions,
       replicationLatency: latencyQuantiles(this.replicationLatency),
       relayLatency: latencyQuantiles(this.relayLatency),

@@ -14,6 +14,8 @@ export interface PartitionSnapshot {
   committedOffset: number;
   /** Source high watermark as last seen by the worker; -1 if unknown. */
   highWatermark: number;
+  /** When the worker sampled that high watermark (ms, Date.now clock); absent or -1 if unknown. */
+  highWatermarkAt?: number;
   /** Newest source timestamp among acknowledged records, ms; -1 if none yet. */
   replicatedTimestamp: number;
   /** Records and key+value bytes acknowledged since this process got the partition. */
@@ -21,6 +23,13 @@ export interface PartitionSnapshot {
   bytes: number;
   /** Set when the partition stopped for good. */
   error?: string;
+  /**
+   * Offsets the source deleted before they were copied (onDataLoss), since the engine started;
+   * absent = none. Kept across rebalances while the process runs.
+   */
+  recordsLost?: number;
+  /** The latest such range, [from, to) in source offsets, and when it was found (ms). */
+  lastLoss?: { from: number; to: number; at: number };
   worker: number;
   /** Runs in the source->target offset map kept for this partition. */
   offsetRuns: number;
@@ -35,6 +44,8 @@ export interface FlowSnapshot {
   records: number;
   bytes: number;
   recordsFailed: number;
+  /** Offsets the source deleted before they were copied, since start (all partitions); absent = 0. */
+  recordsLost?: number;
   partitions: PartitionSnapshot[];
   /** Latency since start (accumulated HDR histograms), ms. */
   replicationLatency: LatencyQuantiles;

@@ -16,7 +16,7 @@ import type { EngineSnapshot } from '../coordinator/snapshot.js';
 import { ProgressRing } from '../ring/progress-ring.js';
 import { KafkaAdmin } from '../kafka/admin.js';
 import { joinGroup } from '../kafka/group-member.js';
-import { adminConfig, consumerConfig, EXACTLY_ONCE_CONSUMER_FIXED, offsetsConsumerConfig, producerConfig, transactionalProducerConfig, type RdConfig } from '../kafka/client-config.js';
+import { adminConfig, consumerConfig, EXACTLY_ONCE_CONSUMER_FIXED, offsetsConsumerConfig, producerConfig, transactionalProducerConfig, workerConsumerConfig, type RdConfig } from '../kafka/client-config.js';
 import { exactlyOnceOffsetsGroup, transactionalId } from '../coordinator/exactly-once.js';
 import type { RelayTaskInput, RelayTaskResult } from '../worker/task.js';
 import type { WorkerMessage } from '../worker/protocol.js';
@@ -171,7 +171,7 @@ export class Engine {
           flow: flow.name,
           sourceCluster: flow.source,
           targetCluster: flow.target,
-          consumerConfig: { ...consumerConfig(source, flow.groupId, `${clientId}-w${workerId}`), ...(eos ? EXACTLY_ONCE_CONSUMER_FIXED : {}) },
+          consumerConfig: { ...workerConsumerConfig(source, flow.groupId, `${clientId}-w${workerId}`), ...(eos ? EXACTLY_ONCE_CONSUMER_FIXED : {}) },
           producerConfig: producer,
           ...(eos
             ? {

@@ -102,6 +102,21 @@ export class KafkaAdmin {
   }
 
   /**
+   * Deletes the records below `offset` in each partition (the admin DeleteRecords call, what
+   * retention does): the partition's log start becomes `offset`. Returns the new log starts.
+   */
+  deleteRecordsBefore(partitions: { topic: string; partition: number; offset: number }[]): Promise<PartitionOffsets[]> {
+    if (partitions.length === 0) return Promise.resolve([]);
+    return new Promise((resolve, reject) => {
+      this.client.deleteRecords(partitions, { timeout: DEFAULT_TIMEOUT_MS }, (err, result) => {
+        if (err) return reject(this.fail(err, `deleting records`));
+        for (const r of result) if (r.error) return reject(this.fail(r.error, 'deleting records', r.topic, r.partition));
+        resolve(result.map((r) => ({ topic: r.topic, partition: r.partition, offset: r.lowWatermark })));
+      });
+    });
+  }
+
+  /**
    * Active members of each group (0 for an empty or unknown group). Offsets may be committed
    * from outside only to a group with none: a live consumer owns its group's offsets.
    */

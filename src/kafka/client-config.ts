@@ -41,11 +41,23 @@ export const RELAY_CONSUMER_FIXED: RdConfig = {
   'enable.partition.eof': false,
 };
 
+/**
+ * Fixed on the relay's worker consumers only: a position that is out of range (retention deleted
+ * records before they were copied) must not be skipped silently. librdkafka then stops that
+ * partition and reports it; the relay measures the missing range and applies the flow's
+ * onDataLoss setting (src/worker/data-loss.ts). A partition assigned at the log beginning (no
+ * committed offset) is resolved by librdkafka without a reset, so it is unaffected.
+ */
+export const RELAY_WORKER_CONSUMER_FIXED: RdConfig = {
+  'auto.offset.reset': 'error',
+};
+
 export const RELAY_CONSUMER_DEFAULTS: RdConfig = {
   'fetch.max.bytes': 52_428_800,
   'max.partition.fetch.bytes': 4_194_304,
   'fetch.wait.max.ms': 100,
   'queued.max.messages.kbytes': 65_536,
+  // The group member never fetches; the worker consumers override this (RELAY_WORKER_CONSUMER_FIXED).
   'auto.offset.reset': 'earliest',
 };
 
@@ -98,6 +110,11 @@ export function consumerConfig(cluster: ClusterConfig, groupId: string, clientId
     'group.id': groupId,
     'client.id': clientId,
   };
+}
+
+/** The consumer of a replication worker: consumerConfig() plus RELAY_WORKER_CONSUMER_FIXED. */
+export function workerConsumerConfig(cluster: ClusterConfig, groupId: string, clientId: string): RdConfig {
+  return { ...consumerConfig(cluster, groupId, clientId), ...RELAY_WORKER_CONSUMER_FIXED };
 }
 
 export function adminConfig(cluster: ClusterConfig, clientId: string): RdConfig {

@@ -24,7 +24,16 @@ function toKafkaError(err: RdError, cluster: string, what: string): KafkaError {
   return new KafkaError(`KAFKA_${err.code}`, `${what}: ${err.message}`, { cluster }, err.isRetriable === true || err.isFatal !== true, { cause: err });
 }
 
+/**
+ * librdkafka's ERR__AUTO_OFFSET_RESET: a partition's position is out of range and
+ * auto.offset.reset=error forbids jumping. The binding turns the error message into a plain error
+ * of consume() (without the partition), or drops it when records came first in the same batch.
+ */
+const ERR_AUTO_OFFSET_RESET = -140;
+
 class BindingSourceConsumer implements SourceConsumer {
+  private outOfRange: () => void = () => undefined;
+
   constructor(
     private readonly consumer: RdConsumer,
     private readonly cluster: string,
@@ -41,7 +50,11 @@ class BindingSourceConsumer implements SourceConsumer {
   consume(max: number): Promise<SourceRecord[]> {
     return new Promise((resolve, reject) => {
       this.consumer.consume(max, (err, messages) => {
-        if (err) reject(new KafkaError(`KAFKA_${err.code}`, `consuming failed: ${err.message}`, { cluster: this.cluster }, true, { cause: err }));
+        if (err?.code === ERR_AUTO_OFFSET_RESET) {
+          // Not fatal: librdkafka stopped that partition only; the relay finds which and decides.
+          this.outOfRange();
+          resolve([]);
+        } else if (err) reject(new KafkaError(`KAFKA_${err.code}`, `consuming failed: ${err.message}`, { cluster: this.cluster }, true, { cause: err }));
         else resolve(messages);
       });
     });
@@ -53,6 +66,19 @@ class BindingSourceConsumer implements SourceConsumer {
     } catch {
       return -1; // not known yet: no fetch response for this partition so far
     }
+  }
+
+  watermarks(topic: string, partition: number): Promise<{ low: number; high: number }> {
+    return new Promise((resolve, reject) => {
+      this.consumer.queryWatermarkOffsets(topic, partition, 5_000, (err, offsets) => {
+        if (err) reject(new KafkaError(`KAFKA_${err.code}`, `reading the log start and end failed: ${err.message}`, { cluster: this.cluster, topic, partition }, true, { cause: err }));
+        else resolve({ low: offsets.lowOffset, high: offsets.highOffset });
+      });
+    });
+  }
+
+  onOffsetOutOfRange(handler: () => void): void {
+    this.outOfRange = handler;
   }
 
   close(): Promise<void> {

@@ -17,6 +17,7 @@
 import type { EngineSnapshot, FlowSnapshot, PartitionSnapshot } from '../coordinator/snapshot.js';
 import type { LatencyQuantiles } from './histogram.js';
 import { partitionLagRecords, partitionLagSeconds } from './lag.js';
+import { flowConsistentCut, flowRpoSeconds, partitionReplicatedThrough, partitionRpoSeconds } from './rpo.js';
 import type { RateSource } from './rates.js';
 
 export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
@@ -153,6 +154,20 @@ const FAMILIES: readonly FamilyDef[] = [
   perFlow('strait_records_replicated_total', 'counter', 'Records the target acknowledged, per flow, since the engine started.', (f) => f.records),
   perFlow('strait_bytes_replicated_total', 'counter', 'Key and value bytes of the records the target acknowledged, per flow, since the engine started.', (f) => f.bytes),
   perFlow('strait_records_failed_total', 'counter', 'Records the target refused for good (the partition or flow stopped on them).', (f) => f.recordsFailed),
+  perFlow(
+    'strait_records_lost_total',
+    'counter',
+    'Source offsets retention deleted before strait copied them (data loss, see onDataLoss), per flow, since the engine started.',
+    (f) => f.recordsLost ?? 0,
+  ),
+  perFlow('strait_flow_consistent_cut_timestamp_seconds', 'gauge', 'Oldest replicated-through time over the flow\'s partitions in this process (Unix seconds): everything produced before it is on the target; absent while any partition\'s is unknown.', (f) => {
+    const cut = flowConsistentCut(f);
+    return cut === undefined ? undefined : milli(cut / 1000);
+  }),
+  perFlow('strait_flow_rpo_seconds', 'gauge', 'Recovery point of the flow: snapshot time minus the consistent cut, in seconds; absent while the cut is unknown.', (f, ctx) => {
+    const s = flowRpoSeconds(f, ctx.snapshot.takenAt);
+    return s === undefined ? undefined : milli(s);
+  }),
   perFlow('strait_commits_total', 'counter', 'Commits of replicated positions to the flow group on the source cluster.', (f) => f.commits),
   perFlow('strait_commit_errors_total', 'counter', 'Commits to the source cluster that failed (retried at the next commit).', (f) => f.commitErrors),
   perFlow('strait_flow_records_per_second', 'gauge', 'Records replicated per second over the last rate window (about 10 s).', (f, ctx) => {
@@ -218,6 +233,20 @@ const FAMILIES: readonly FamilyDef[] = [
       return s === undefined ? undefined : milli(s);
     },
   ),
+  perPartition('strait_partition_records_lost_total', 'counter', 'Source offsets retention deleted before strait copied them (data loss), since the engine started.', (p) => p.recordsLost ?? 0),
+  perPartition(
+    'strait_partition_replicated_through_timestamp_seconds',
+    'gauge',
+    'Unix seconds before which every record produced to the source partition is on the target; absent while unknown.',
+    (p) => {
+      const t = partitionReplicatedThrough(p);
+      return t === undefined ? undefined : milli(t / 1000);
+    },
+  ),
+  perPartition('strait_partition_rpo_seconds', 'gauge', 'Recovery point of the partition: snapshot time minus its replicated-through time, in seconds; absent while unknown.', (p, ctx) => {
+    const s = partitionRpoSeconds(p, ctx.snapshot.takenAt);
+    return s === undefined ? undefined : milli(s);
+  }),
   perPartition('strait_partition_error', 'gauge', '1 when the partition stopped for good on an error (see strait status), else 0.', (p) => (p.error === undefined ? 0 : 1)),
   perPartition('strait_partition_offset_runs', 'gauge', 'Runs in the source-to-target offset map kept for the partition.', (p) => p.offsetRuns),
 ];

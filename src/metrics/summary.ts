@@ -10,6 +10,7 @@
  */
 import type { EngineSnapshot, FlowSnapshot } from '../coordinator/snapshot.js';
 import { partitionLagRecords, partitionLagSeconds } from './lag.js';
+import { flowRpoSeconds } from './rpo.js';
 import type { RateSource } from './rates.js';
 
 export interface FlowSummary {
@@ -31,6 +32,10 @@ export interface FlowSummary {
   errors: number;
   /** Records the target refused for good, since start. */
   recordsFailed: number;
+  /** Recovery point of the flow in this process (rpo.ts); null while unknown. */
+  rpoSeconds?: number | null;
+  /** Source offsets deleted by retention before they were copied, since start; absent = 0. */
+  recordsLost?: number;
 }
 
 const round = (x: number, digits: number): number => {
@@ -51,6 +56,7 @@ export function summarizeFlow(flow: FlowSnapshot, takenAt: number, rates?: RateS
   }
   const rate = rates?.rate(flow.name);
   const recent = flow.recentReplicationLatency;
+  const rpo = flowRpoSeconds(flow, takenAt);
   return {
     flow: flow.name,
     source: flow.source,
@@ -64,6 +70,8 @@ export function summarizeFlow(flow: FlowSnapshot, takenAt: number, rates?: RateS
     partitions: flow.partitions.length,
     errors,
     recordsFailed: flow.recordsFailed,
+    rpoSeconds: rpo === undefined ? null : round(rpo, 3),
+    recordsLost: flow.recordsLost ?? 0,
   };
 }
 
@@ -104,11 +112,13 @@ export function formatSummaryLine(s: FlowSummary): string {
     `${formatInteger(s.recordsPerSecond)} rec/s`,
     `${ONE_DECIMAL.format(s.megabytesPerSecond)} MB/s`,
     lag,
+    ...(s.rpoSeconds === null || s.rpoSeconds === undefined ? [] : [`RPO ${formatSeconds(s.rpoSeconds)}`]),
     `p50 ${ms(s.p50Ms)}`,
     `p99 ${ms(s.p99Ms)}`,
     plural(s.partitions, 'partition', 'partitions'),
   ];
   if (s.errors > 0) parts.push(`${plural(s.errors, 'partition', 'partitions')} stopped`);
   if (s.recordsFailed > 0) parts.push(`${plural(s.recordsFailed, 'record', 'records')} failed`);
+  if (s.recordsLost !== undefined && s.recordsLost > 0) parts.push(`${plural(s.recordsLost, 'record', 'records')} lost at the source`);
   return parts.join('  ');
 }

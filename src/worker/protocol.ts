@@ -65,7 +65,19 @@ export interface StopMessage {
   deadlineMs: number;
 }
 
-export type CoordinatorMessage = AssignMessage | RevokeMessage | FlowControlMessage | StopMessage;
+/**
+ * Resume a slot halted on data loss (DataLossMessage) at `offset`. topic/partition must still be
+ * the slot's, or the worker ignores the message (the slot changed hands in the meantime).
+ */
+export interface SeekMessage {
+  type: 'seek';
+  slot: number;
+  topic: string;
+  partition: number;
+  offset: bigint;
+}
+
+export type CoordinatorMessage = AssignMessage | RevokeMessage | FlowControlMessage | StopMessage | SeekMessage;
 
 // ------------------------------------------------------------------------- worker -> coordinator
 
@@ -137,12 +149,29 @@ export interface ErrorMessage {
   fatal?: boolean;
 }
 
+/**
+ * Source retention removed offsets [from, to) of the slot's partition before they were copied.
+ * The worker halted the slot (records already in flight still complete and are reported); the
+ * coordinator answers with `seek` to go on from `to`, or leaves it halted.
+ */
+export interface DataLossMessage {
+  type: 'dataLoss';
+  workerId: number;
+  slot: number;
+  topic: string;
+  partition: number;
+  from: bigint;
+  to: bigint;
+  /** Source log end (high watermark) when the loss was found. */
+  logEnd: bigint;
+}
+
 export interface StoppedMessage {
   type: 'stopped';
   workerId: number;
 }
 
-export type WorkerMessage = StatsMessage | RevokedMessage | ErrorMessage | StoppedMessage;
+export type WorkerMessage = StatsMessage | RevokedMessage | ErrorMessage | StoppedMessage | DataLossMessage;
 
 export type ThreadMessage = CoordinatorMessage | WorkerMessage;
 export type ThreadMessageType = ThreadMessage['type'];
@@ -153,10 +182,12 @@ export const THREAD_MESSAGE_TYPES: readonly ThreadMessageType[] = [
   'pause',
   'resume',
   'stop',
+  'seek',
   'stats',
   'revoked',
   'error',
   'stopped',
+  'dataLoss',
 ];
 
 /**
@@ -176,4 +207,6 @@ export const MESSAGE_STRUCTURES: readonly (readonly string[])[] = [
   ['type', 'workerId', 'slots'],
   ['type', 'deadlineMs'],
   ['type', 'workerId'],
+  ['type', 'slot', 'topic', 'partition', 'offset'],
+  ['type', 'workerId', 'slot', 'topic', 'partition', 'from', 'to', 'logEnd'],
 ];

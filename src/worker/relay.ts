@@ -18,11 +18,17 @@
  *   advance by one; it is written to the ring as one entry (slot, count, first source offset,
  *   first target offset, newest timestamp, bytes).
  *
+ * Data loss at the source (retention deleted records before they were copied): the consumer stops
+ * such a partition (auto.offset.reset=error); checkForLoss() finds it, halts the slot and, once
+ * the slot's records in flight are acknowledged, reports the exact missing range (`dataLoss`).
+ * The coordinator decides: resumeAt() the log start, or leave the slot halted.
+ *
  * Memory is bounded: when the records in flight reach `maxInFlight`, the loop stops polling the
  * consumer (librdkafka then stops fetching once its own bounded pre-fetch queue is full) until
  * acknowledgements bring the count below the low-water mark. Nothing is dropped.
  */
 import { InFlightQueue } from './inflight.js';
+import { classifyPosition, shouldCheck } from './data-loss.js';
 
 export type HeaderList = Record<string, Buffer | string | null>[];
 
@@ -53,6 +59,18 @@ export interface SourceConsumer {
   consume(max: number): Promise<SourceRecord[]>;
   /** The partition's high watermark as last seen in fetch responses (no network call). */
   highWatermark(topic: string, partition: number): number;
+  /**
+   * The partition's log start and end offsets, asked of the cluster (a round trip). Absent in
+   * adapters that do not take part in data-loss detection (some unit-test fakes).
+   */
+  watermarks?(topic: string, partition: number): Promise<{ low: number; high: number }>;
+  /**
+   * Called when the consumer stopped fetching some assigned partition because its position is
+   * out of range (librdkafka's ERR__AUTO_OFFSET_RESET with auto.offset.reset=error). The binding
+   * does not say which partition, and loses the error when it arrives mid-batch: the relay finds
+   * the partition with its own checks; this only makes the next check come sooner.
+   */
+  onOffsetOutOfRange?(handler: () => void): void;
   close(): Promise<void>;
 }
 
@@ -90,9 +108,32 @@ export interface SlotError {
   message: string;
 }
 
+/** Records retention removed from the source before they were copied: offsets [from, to). */
+export interface DataLoss {
+  slot: number;
+  topic: string;
+  partition: number;
+  /** The next offset the relay would have copied. */
+  from: number;
+  /** The source log start when the loss was found: the first offset that still exists. */
+  to: number;
+  /** The source log end (high watermark) at that time. */
+  logEnd: number;
+}
+
 export interface RelayEvents {
   /** A slot stopped for good (the record at `offset` was not replicated). */
   slotFailed(err: SlotError): void;
+  /**
+   * The slot's partition lost records at the source: the slot is halted (nothing more is read;
+   * acknowledgements of records already in flight still count) until resumeAt() or revoke().
+   */
+  dataLoss?(loss: DataLoss): void;
+  /**
+   * The slot's position was past the source log end (truncated or re-created partition): the
+   * relay went on from the log start by itself, as auto.offset.reset=earliest would.
+   */
+  positionReset?(reset: { slot: number; topic: string; partition: number; from: number; to: number; logEnd: number }): void;
   /** Every record of these revoked slots was acknowledged and reported to the ring. */
   slotsDrained(slots: number[]): void;
 }
@@ -110,6 +151,11 @@ export interface RelayOptions {
   onRevokeRequested?: () => void;
   /** Error codes of the producer that mean "this record will never be accepted". */
   clock?: () => number;
+  /**
+   * Data-loss checks (see data-loss.ts): a slot is checked once it has had no record for
+   * `quietMs`, and not again at the same position for `recheckMs`. Defaults 2 s and 30 s.
+   */
+  lossCheck?: { quietMs: number; recheckMs: number };
 }
 
 const QUEUE_FULL = -184;
@@ -126,6 +172,8 @@ const enum SlotState {
   Active,
   Revoking,
   Failed,
+  /** Halted on data loss: not reading, in-flight acknowledgements still count; see resumeAt(). */
+  Lost,
   Free,
 }
 
@@ -145,6 +193,12 @@ class Slot {
   runBytes = 0;
   /** exactly-once: next source offset as of the last committed transaction (-2: the log start). */
   committedNext = -1;
+  // Data-loss checks (data-loss.ts): when the slot last got a record, and the last clean check.
+  lastRecordAt = 0;
+  checkedOffset = -1;
+  checkedAt = -1;
+  /** A loss found on this slot, reported once its records in flight are acknowledged. */
+  pendingLoss: DataLoss | undefined;
 }
 
 export class Relay {
@@ -170,6 +224,13 @@ export class Relay {
   private openGate: () => void = () => undefined;
   private parkedWaiters: (() => void)[] = [];
   private parked = false;
+  private readonly lossCheck: { quietMs: number; recheckMs: number };
+  private lossCheckAt = 0;
+  private lossChecking = false;
+  /** Some slot has a pendingLoss (saves a scan of the slots after every burst of acknowledgements). */
+  private lossesPending = false;
+  /** Until when checks ignore recheckMs: the consumer reported an out-of-range position. */
+  private lossForceUntil = 0;
 
   constructor(
     private readonly consumer: SourceConsumer,
@@ -181,7 +242,12 @@ export class Relay {
   ) {
     this.clock = options.clock ?? Date.now;
     this.lowWater = Math.floor(options.maxInFlight / 2);
+    this.lossCheck = options.lossCheck ?? { quietMs: 2_000, recheckMs: 30_000 };
     producer.onDelivery(this.onDelivery);
+    consumer.onOffsetOutOfRange?.(() => {
+      this.lossForceUntil = this.clock() + 2 * this.lossCheck.quietMs;
+      this.lossCheckAt = 0;
+    });
   }
 
   get recordsInFlight(): number {
@@ -201,6 +267,10 @@ export class Relay {
     s.committedNext = offset;
     s.runCount = 0;
     s.inflight.clear();
+    s.lastRecordAt = this.clock();
+    s.checkedOffset = -1;
+    s.checkedAt = -1;
+    s.pendingLoss = undefined;
     index(this.bySource, topic, partition, slot);
     index(this.byTarget, targetTopic, partition, slot);
     this.consumer.assign([{ topic, partition, offset }]);
@@ -215,6 +285,8 @@ export class Relay {
       if (s.state === SlotState.Active) {
         parts.push({ topic: s.topic, partition: s.partition });
         s.state = SlotState.Revoking;
+      } else if (s.state === SlotState.Lost) {
+        s.state = SlotState.Revoking; // already out of the consumer's assignment
       }
       // A failed slot stays Failed (its late acknowledgements must not count) and is freed the same way.
       this.revoking.add(slot);
@@ -228,7 +300,7 @@ export class Relay {
   activeSlots(): { slot: number; topic: string; partition: number }[] {
     const out: { slot: number; topic: string; partition: number }[] = [];
     this.slots.forEach((s, slot) => {
-      if (s.state === SlotState.Active || s.state === SlotState.Revoking) out.push({ slot, topic: s.topic, partition: s.partition });
+      if (s.state === SlotState.Active || s.state === SlotState.Revoking || s.state === SlotState.Lost) out.push({ slot, topic: s.topic, partition: s.partition });
     });
     return out;
   }
@@ -252,9 +324,10 @@ export class Relay {
         continue;
       }
       const batch = await this.consumer.consume(batchSize);
+      const now = this.clock();
+      if (now >= this.lossCheckAt && !this.lossChecking) this.checkForLoss(now);
       if (batch.length === 0) continue;
       this.counters.recordsIn += batch.length;
-      const now = this.clock();
       for (let i = 0; i < batch.length; i++) {
         const m = batch[i];
         const slotIndex = lookup(this.bySource, m.topic, m.partition);
@@ -264,6 +337,7 @@ export class Relay {
         if (s.state !== SlotState.Active) continue;
         // The consumer may hand out a record below our position after an unassign/assign race; skip it.
         if (m.offset < s.nextOffset) continue;
+        s.lastRecordAt = now;
         const ts = m.timestamp !== undefined && m.timestamp >= 0 ? m.timestamp : undefined;
         let rc = this.producer.produce(s.targetTopic, m.partition, m.value, m.key, ts, m.headers);
         while (rc === QUEUE_FULL) {
@@ -298,6 +372,99 @@ export class Relay {
       rc = this.producer.produce(s.targetTopic, m.partition, m.value, m.key, ts, m.headers);
     }
     return rc;
+  }
+
+  /**
+   * Resumes a slot halted on data loss at `offset` (the source log start), re-assigning its
+   * partition to the consumer there. Ignored unless the slot is still halted on that partition.
+   */
+  resumeAt(slot: number, topic: string, partition: number, offset: number): boolean {
+    const s = this.slots[slot];
+    if (!s || s.state !== SlotState.Lost || s.topic !== topic || s.partition !== partition) return false;
+    s.state = SlotState.Active;
+    s.nextOffset = offset;
+    s.lastRecordAt = this.clock();
+    s.checkedOffset = -1;
+    s.checkedAt = -1;
+    this.consumer.assign([{ topic, partition, offset }]);
+    return true;
+  }
+
+  /**
+   * One round of data-loss checks (data-loss.ts): asks the cluster for the log start and end of
+   * the quiet slots that may have stopped, and halts (or resets) those whose position is out of
+   * the log. Runs beside the loop; one round at a time.
+   */
+  private checkForLoss(now: number): void {
+    const { quietMs, recheckMs } = this.lossCheck;
+    this.lossCheckAt = now + Math.max(1, Math.floor(quietMs / 2));
+    const watermarks = this.consumer.watermarks?.bind(this.consumer);
+    if (!watermarks) return;
+    const force = now < this.lossForceUntil;
+    const candidates: { slot: number; s: Slot; next: number }[] = [];
+    this.slots.forEach((s, slot) => {
+      if (s.state !== SlotState.Active) return;
+      const view = { nextOffset: s.nextOffset, lastRecordAt: s.lastRecordAt, cachedHighWatermark: this.consumer.highWatermark(s.topic, s.partition), checkedOffset: s.checkedOffset, checkedAt: s.checkedAt };
+      if (shouldCheck(view, now, quietMs, recheckMs, force)) candidates.push({ slot, s, next: s.nextOffset });
+    });
+    if (candidates.length === 0) return;
+    this.lossChecking = true;
+    void Promise.all(
+      candidates.map(async ({ slot, s, next }) => {
+        const { topic, partition } = s;
+        let marks: { low: number; high: number };
+        try {
+          marks = await watermarks(topic, partition);
+        } catch {
+          return; // the cluster did not answer: the next round asks again
+        }
+        // The slot may have moved on (records arrived) or changed hands while we asked.
+        if (s.state !== SlotState.Active || s.topic !== topic || s.partition !== partition || s.nextOffset !== next) return;
+        const verdict = classifyPosition(next, marks.low, marks.high);
+        if (verdict.kind === 'ok') {
+          s.checkedOffset = next;
+          s.checkedAt = this.clock();
+        } else if (verdict.kind === 'lost') {
+          this.closeRun(slot);
+          s.state = SlotState.Lost;
+          this.consumer.unassign([{ topic, partition }]);
+          s.pendingLoss = { slot, topic, partition, from: verdict.from, to: verdict.to, logEnd: marks.high };
+          this.lossesPending = true;
+          this.reportLosses();
+        } else {
+          this.consumer.unassign([{ topic, partition }]);
+          s.nextOffset = verdict.to;
+          s.lastRecordAt = this.clock();
+          this.consumer.assign([{ topic, partition, offset: verdict.to }]);
+          this.events.positionReset?.({ slot, topic, partition, from: verdict.from, to: verdict.to, logEnd: marks.high });
+        }
+      }),
+    ).finally(() => (this.lossChecking = false));
+  }
+
+  /**
+   * Announces the losses of slots whose records in flight are all acknowledged and in the ring,
+   * like revocations: the coordinator drains the ring first, so when it handles the loss the
+   * partition's progress covers everything below the missing range (and moving the committed
+   * position past the range cannot skip a record that was still in flight).
+   */
+  private reportLosses(): void {
+    if (!this.lossesPending) return;
+    let left = false;
+    for (let slot = 0; slot < this.slots.length; slot++) {
+      const s = this.slots[slot];
+      const loss = s.pendingLoss;
+      if (!loss) continue;
+      if (s.inflight.length > 0) {
+        left = true;
+        continue;
+      }
+      this.closeRun(slot);
+      if (!this.flushPending()) return; // ring full: the pending timer comes back here
+      s.pendingLoss = undefined;
+      this.events.dataLoss?.(loss);
+    }
+    this.lossesPending = left;
   }
 
   /** Stops the loop after the current batch. */
@@ -503,6 +670,8 @@ export class Relay {
   }
 
   private checkRevoked(): void {
+    // A loss of a slot being revoked is announced before the slot is (its records are gone either way).
+    this.reportLosses();
     if (this.revoking.size === 0) return;
     const drained: number[] = [];
     for (const slot of this.revoking) {
@@ -529,6 +698,7 @@ export class Relay {
     unindex(this.byTarget, s.targetTopic, s.partition, slot);
     s.state = SlotState.Free;
     s.inflight.clear();
+    s.pendingLoss = undefined;
   }
 }
 

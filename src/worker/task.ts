@@ -41,6 +41,8 @@ export interface RelayTaskInput {
    * in each transaction to the group of `offsetsConsumerConfig` on the target.
    */
   exactlyOnce?: { offsetsConsumerConfig: RdConfig; transactionIntervalMs: number; transactionTimeoutMs: number };
+  /** Data-loss check timing (see RelayOptions.lossCheck); absent = the relay's defaults. */
+  lossCheck?: { quietMs: number; recheckMs: number };
 }
 
 export interface RelayTaskResult {
@@ -124,8 +126,17 @@ export default async function relayTask(input: RelayTaskInput): Promise<RelayTas
       slotFailed: (e: SlotError) =>
         post({ type: 'error', workerId, code: `KAFKA_${e.code}`, message: e.message, retriable: false, slot: e.slot, topic: e.topic, partition: e.partition, offset: BigInt(e.offset), kafkaCode: e.code }),
       slotsDrained: (slots) => post({ type: 'revoked', workerId, slots }),
+      dataLoss: (l) => post({ type: 'dataLoss', workerId, slot: l.slot, topic: l.topic, partition: l.partition, from: BigInt(l.from), to: BigInt(l.to), logEnd: BigInt(l.logEnd) }),
+      positionReset: (r) =>
+        post({
+          type: 'error',
+          workerId,
+          code: 'POSITION_RESET',
+          message: `partition ${r.topic}-${r.partition}: source offset ${r.from} is past the log end (${r.logEnd}; the partition was truncated or the topic re-created); continuing from the log start ${r.to} (records may be copied again)`,
+          retriable: true,
+        }),
     },
-    { maxInFlight: input.maxInFlight, batchSize: input.batchSize, holdProgress: tx !== undefined, onRevokeRequested: () => txLoop?.commitSoon() },
+    { maxInFlight: input.maxInFlight, batchSize: input.batchSize, holdProgress: tx !== undefined, onRevokeRequested: () => txLoop?.commitSoon(), ...(input.lossCheck ? { lossCheck: input.lossCheck } : {}) },
   );
   if (tx && input.exactlyOnce) {
     const timeoutMs = input.exactlyOnce.transactionTimeoutMs;
@@ -187,6 +198,9 @@ export default async function relayTask(input: RelayTaskInput): Promise<RelayTas
         break;
       case 'revoke':
         relay.revoke(msg.slots);
+        break;
+      case 'seek':
+        relay.resumeAt(msg.slot, msg.topic, msg.partition, Number(msg.offset));
         break;
       case 'pause':
       case 'resume':

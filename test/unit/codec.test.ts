@@ -57,6 +57,8 @@ function samples(): ThreadMessage[] {
     },
     { type: 'error', workerId: 2, code: 'X', message: '', retriable: true, offset: 0n },
     { type: 'stopped', workerId: 3 },
+    { type: 'seek', slot: 3, topic: 'orders', partition: 7, offset: 2n ** 53n + 5n },
+    { type: 'dataLoss', workerId: 2, slot: 3, topic: 'orders', partition: 7, from: 100n, to: INT64_MAX, logEnd: 2n ** 53n + 9n },
   ];
 }
 

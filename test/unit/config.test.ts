@@ -25,7 +25,7 @@ flows:
 `;
 
 function load(text: string, env: Env = {}): LoadedConfig {
-  return parseConfigWithWarnings(text, 'test.yaml', { env, availableParallelism: 3 });
+  return parseConfigWithWarnings(text, 'test.yaml', { env, availableParallelism: 3, hostname: 'host-a' });
 }
 
 function failure(text: string, env: Env = {}): ConfigError {
@@ -88,6 +88,8 @@ void describe('defaults', () => {
         refreshTopicsIntervalMs: 30_000,
         groupId: 'strait.east.west',
         onRecordError: 'stop-partition',
+        onDataLoss: 'continue',
+        transactionIntervalMs: 1000,
         checkpoints: { enabled: true, intervalMs: 5000 },
         heartbeats: { enabled: true, intervalMs: 1000 },
         syncGroupOffsets: { enabled: false, intervalMs: 60000 },
@@ -104,6 +106,7 @@ void describe('defaults', () => {
       summaryIntervalMs: 10_000,
       shutdownTimeoutMs: 30_000,
       commitIntervalMs: 1000,
+      instanceId: 'host-a',
       maxInFlightRecordsPerWorker: 100_000,
     });
   });
@@ -150,8 +153,10 @@ engine:
       summaryIntervalMs: 0,
       shutdownTimeoutMs: 60_000,
       commitIntervalMs: 250,
+      instanceId: config.engine.instanceId,
       maxInFlightRecordsPerWorker: 5000,
     });
+    assert.ok(config.engine.instanceId.length > 0, 'instanceId defaults to the host name');
   });
 
   void test('workers defaults to the number of cores', () => {

@@ -76,6 +76,14 @@ void describe('summary line', () => {
     assert.match(formatSummaryLine({ ...base, lagSeconds: 1234.4 }), /lag 1,204 rec \(1,234 s\)/);
   });
 
+  void it('shows the flow RPO when known and records lost at the source', () => {
+    assert.equal(
+      formatSummaryLine({ ...base, rpoSeconds: 1.25, recordsLost: 40 }),
+      'east->west  52,310 rec/s  49.9 MB/s  lag 1,204 rec (0.8 s)  RPO 1.3 s  p50 12 ms  p99 41 ms  24 partitions  40 records lost at the source',
+    );
+    assert.doesNotMatch(formatSummaryLine({ ...base, rpoSeconds: null, recordsLost: 0 }), /RPO|lost/);
+  });
+
   void it('formats seconds with one decimal below 10 s', () => {
     assert.equal(formatSeconds(0), '0.0 s');
     assert.equal(formatSeconds(9.94), '9.9 s');
@@ -108,6 +116,9 @@ void describe('summary object', () => {
       partitions: 3,
       errors: 1,
       recordsFailed: 2,
+      // The oldest replicated-through time: partition 1 is behind, its newest copied record is 2.5 s old.
+      rpoSeconds: 2.5,
+      recordsLost: 0,
     });
     // Plain data for the JSON log.
     assert.deepEqual(JSON.parse(JSON.stringify(s)), s);
@@ -120,6 +131,7 @@ void describe('summary object', () => {
     assert.equal(s.lagSeconds, null);
     assert.equal(s.p50Ms, null);
     assert.equal(s.p99Ms, null);
+    assert.equal(summarizeFlow(flow({ partitions: [partition({ highWatermark: -1, replicatedTimestamp: -1 })] }), NOW).rpoSeconds, null);
   });
 
   void it('summarizes every flow of a snapshot with a tracker fed the same snapshot', () => {

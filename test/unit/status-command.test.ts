@@ -26,7 +26,17 @@ function snapshot(): EngineSnapshot {
         bytes: 99_000_000,
         recordsFailed: 1,
         partitions: [
-          { ...partition, topic: 'orders', partition: 0, replicatedOffset: 1000, highWatermark: 1204, replicatedTimestamp: NOW - 800 },
+          {
+            ...partition,
+            topic: 'orders',
+            partition: 0,
+            replicatedOffset: 1000,
+            highWatermark: 1204,
+            highWatermarkAt: NOW - 500,
+            replicatedTimestamp: NOW - 800,
+            recordsLost: 40,
+            lastLoss: { from: 960, to: 1000, at: NOW - 5000 },
+          },
           { ...partition, topic: 'orders', partition: 11, replicatedOffset: -1, highWatermark: -1, replicatedTimestamp: -1 },
           {
             ...partition,
@@ -88,13 +98,30 @@ void describe('strait status', () => {
     assert.match(out, /^ {2}at-least-once, 2 topics, 1,234,567 records replicated since start, 1 failed, 20 commits \(0 failed\)$/m);
     const table = lines.filter((l) => /^ {2}(TOPIC|orders|payments)/.test(l));
     assert.deepEqual(table, [
-      '  TOPIC     PARTITION  REPLICATED  HIGH WATERMARK  LAG  LAST ERROR',
-      '  orders            0        1000            1204  204  -',
-      '  orders           11           -               ?    ?  -',
-      '  payments          3          42              50    8  cluster "west" topic "east.payments": record too large (max.message.bytes)',
+      '  TOPIC     PARTITION  REPLICATED  HIGH WATERMARK  LAG    RPO  LOST           LAST ERROR',
+      '  orders            0        1000            1204  204  0.8 s  40 (960..999)  -',
+      '  orders           11           -               ?    ?      ?  -              -',
+      '  payments          3          42              50    8   60 s  -              cluster "west" topic "east.payments": record too large (max.message.bytes)',
     ]);
+    // orders-11 has neither a high watermark nor a replicated record: the flow's cut is unknown.
+    assert.match(out, /^ {2}recovery point unknown \(a partition has no high watermark and no replicated record yet\)$/m);
     assert.match(out, /^idle \(south->west\) {2}0 rec\/s {2}0\.0 MB\/s {2}lag \? {2}p50 - {2}p99 - {2}0 partitions$/m);
     assert.match(out, /^ {2}no partitions assigned to this process$/m);
+  });
+
+  void it('prints the recovery point of a flow whose partitions all have one', async (t) => {
+    const snap = (): EngineSnapshot => {
+      const s = snapshot();
+      s.flows[0].partitions.splice(1, 1); // drop orders-11 (unknown)
+      s.flows[0].recordsLost = 40;
+      return s;
+    };
+    const server = await startMetricsServer({ port: 0 }, snap);
+    t.after(() => server.close());
+    const { out } = await runStatus(t, ['--url', server.url]);
+    // payments-3 is behind: its newest copied record (60 s old) is the cut.
+    assert.match(out, /^east->west .* {2}RPO 60 s {2}p50/m);
+    assert.match(out, new RegExp(`^ {2}recovery point 60 s: everything produced before ${new Date(NOW - 60_000).toISOString().replace(/\./g, '\\.')} is on the target, except 40 records the source deleted before they were copied$`, 'm'));
   });
 
   void it('prints the status document with --json', async (t) => {

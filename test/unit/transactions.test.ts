@@ -57,9 +57,10 @@ class FakeTxProducer implements TargetProducer, TransactionalClient {
   refreshMetadata(): Promise<void> {
     return Promise.resolve();
   }
-  async flush(): Promise<void> {
+  flush(): Promise<void> {
     this.calls.push('flush');
     this.deliver();
+    return Promise.resolve();
   }
   deliver(): void {
     for (const p of this.queued.splice(0)) {
@@ -70,30 +71,35 @@ class FakeTxProducer implements TargetProducer, TransactionalClient {
     }
   }
   async close(): Promise<void> {}
-  async initTransactions(): Promise<void> {
+  initTransactions(): Promise<void> {
     this.calls.push('init');
+    return Promise.resolve();
   }
-  async beginTransaction(): Promise<void> {
+  beginTransaction(): Promise<void> {
     this.calls.push('begin');
+    return Promise.resolve();
   }
-  async sendOffsets(offsets: { topic: string; partition: number; offset: number }[]): Promise<void> {
+  sendOffsets(offsets: { topic: string; partition: number; offset: number }[]): Promise<void> {
     this.calls.push('send');
     this.sentOffsets.push(offsets);
+    return Promise.resolve();
   }
-  async commitTransaction(): Promise<void> {
+  commitTransaction(): Promise<void> {
     this.calls.push('commit');
     if (this.commitError && this.commitFailures > 0) {
       this.commitFailures--;
-      throw this.commitError;
+      return Promise.reject(this.commitError);
     }
     // A transaction marker takes one offset in each partition written.
     for (const k of this.next.keys()) this.next.set(k, (this.next.get(k) ?? 0) + 1);
+    return Promise.resolve();
   }
-  async abortTransaction(): Promise<void> {
+  abortTransaction(): Promise<void> {
     this.calls.push('abort');
     // Purged records come back as purged, not delivered.
     for (const p of this.queued.splice(0)) this.handler(-152, 'Local: Purged in queue', p.topic, p.partition, -1);
     for (const k of this.next.keys()) this.next.set(k, (this.next.get(k) ?? 0) + 1);
+    return Promise.resolve();
   }
 }
 
@@ -120,22 +126,23 @@ function setup() {
   const ring = new FakeRing();
   const drained: number[][] = [];
   const events = { committed: 0, aborted: [] as string[], fatal: [] as Error[] };
-  let loop: TransactionLoop | undefined;
+  const holder: { loop?: TransactionLoop } = {};
   const relay = new Relay(
     consumer,
     producer,
     ring,
     { replication: () => undefined, relay: () => undefined },
     { slotFailed: () => undefined, slotsDrained: (s) => drained.push(s) },
-    { maxInFlight: 1000, batchSize: 100, clock: () => 5000, holdProgress: true, onRevokeRequested: () => loop?.commitSoon() },
+    { maxInFlight: 1000, batchSize: 100, clock: () => 5000, holdProgress: true, onRevokeRequested: () => holder.loop?.commitSoon() },
   );
   live.push(relay);
-  loop = new TransactionLoop(
+  const loop = new TransactionLoop(
     producer,
     relay,
     { committed: () => events.committed++, aborted: (r) => events.aborted.push(r), fatal: (e) => events.fatal.push(e) },
     { intervalMs: 60_000, timeoutMs: 200 },
   );
+  holder.loop = loop;
   return { consumer, producer, ring, relay, loop, events, drained };
 }
 

@@ -9,8 +9,9 @@ import { flag, flagBool, flagNumber, parseArgs, usage, UsageError, type FlagSpec
 import type { Command } from '../command.js';
 import { DEFAULT_METRICS_HOST, DEFAULT_METRICS_PORT, type StatusDocument, type StatusFlow } from '../../metrics/server.js';
 import { partitionLagRecords } from '../../metrics/lag.js';
+import { flowConsistentCut, flowRpoSeconds, partitionRpoSeconds } from '../../metrics/rpo.js';
 import { fixedRates, type FlowRate } from '../../metrics/rates.js';
-import { formatSummaryLine, summarizeFlow, formatInteger } from '../../metrics/summary.js';
+import { formatSummaryLine, summarizeFlow, formatInteger, formatSeconds } from '../../metrics/summary.js';
 
 export const DEFAULT_STATUS_URL = `http://${DEFAULT_METRICS_HOST}:${DEFAULT_METRICS_PORT}`;
 
@@ -133,25 +134,41 @@ function formatFlow(flow: StatusFlow, doc: StatusDocument, rates: ReturnType<typ
     `  ${flow.mode}, ${formatInteger(flow.topics)} topic${flow.topics === 1 ? '' : 's'}, ${formatInteger(flow.records)} records replicated since start, ` +
       `${formatInteger(flow.recordsFailed)} failed, ${formatInteger(flow.commits)} commits (${formatInteger(flow.commitErrors)} failed)`,
   );
+  lines.push(`  ${formatRecoveryPoint(flow, doc.takenAt)}`);
   if (flow.partitions.length === 0) {
     lines.push('  no partitions assigned to this process');
     return lines;
   }
-  const rows = [['TOPIC', 'PARTITION', 'REPLICATED', 'HIGH WATERMARK', 'LAG', 'LAST ERROR']];
+  const rows = [['TOPIC', 'PARTITION', 'REPLICATED', 'HIGH WATERMARK', 'LAG', 'RPO', 'LOST', 'LAST ERROR']];
   for (const p of flow.partitions) {
     const lag = partitionLagRecords(p);
+    const rpo = partitionRpoSeconds(p, doc.takenAt);
     rows.push([
       p.topic,
       String(p.partition),
       p.replicatedOffset < 0 ? '-' : String(p.replicatedOffset),
       p.highWatermark < 0 ? '?' : String(p.highWatermark),
       lag === undefined ? '?' : String(lag),
+      rpo === undefined ? '?' : formatSeconds(rpo),
+      p.recordsLost === undefined || p.recordsLost === 0 ? '-' : `${formatInteger(p.recordsLost)}${p.lastLoss ? ` (${p.lastLoss.from}..${p.lastLoss.to - 1})` : ''}`,
       // One row per partition: a multi-line message is folded onto it.
       p.error === undefined ? '-' : p.error.replace(/\s*\n\s*/g, ' '),
     ]);
   }
-  for (const line of table(rows, new Set([1, 2, 3, 4]))) lines.push(`  ${line}`);
+  for (const line of table(rows, new Set([1, 2, 3, 4, 5]))) lines.push(`  ${line}`);
   return lines;
+}
+
+/** "recovery point 1.2 s: everything produced before 2026-11-25T23:35:21.000Z is on the target". */
+function formatRecoveryPoint(flow: StatusFlow, takenAt: number): string {
+  const cut = flowConsistentCut(flow);
+  const rpo = flowRpoSeconds(flow, takenAt);
+  if (cut === undefined || rpo === undefined) return 'recovery point unknown (a partition has no high watermark and no replicated record yet)';
+  const lost = flow.recordsLost ?? 0;
+  return (
+    `recovery point ${formatSeconds(rpo)}: everything produced before ${new Date(cut).toISOString()} is on the target` +
+    (lost > 0 ? `, except ${formatInteger(lost)} record${lost === 1 ? '' : 's'} the source deleted before they were copied` : '')
+  );
 }
 
 /** The human-readable status report. */

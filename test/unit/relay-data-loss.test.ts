@@ -1,0 +1,285 @@
+/**
+ * Data-loss detection in the relay (src/worker/relay.ts with src/worker/data-loss.ts), driven by
+ * fakes of the consumer, producer and ring, with a clock the test moves.
+ */
+import { afterEach, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { Relay, type DataLoss, type DeliveryHandler, type PartitionStart, type ProgressWriter, type SourceConsumer, type SourceRecord, type TargetProducer } from '../../src/worker/relay.js';
+import { classifyPosition, shouldCheck } from '../../src/worker/data-loss.js';
+
+class FakeConsumer implements SourceConsumer {
+  batches: SourceRecord[][] = [];
+  assigned: PartitionStart[] = [];
+  unassigned: { topic: string; partition: number }[] = [];
+  /** Log start and end per "topic/partition" as the cluster would report them. */
+  logs = new Map<string, { low: number; high: number }>();
+  /** Cached high watermark per "topic/partition" (from fetch responses); default -1. */
+  cachedHwm = new Map<string, number>();
+  queries: string[] = [];
+  /** When set, watermarks() waits for this promise (to move the slot meanwhile). */
+  gate: Promise<void> | undefined;
+  private outOfRange: () => void = () => undefined;
+  assign(parts: PartitionStart[]): void {
+    this.assigned.push(...parts);
+  }
+  unassign(parts: { topic: string; partition: number }[]): void {
+    this.unassigned.push(...parts);
+  }
+  async consume(): Promise<SourceRecord[]> {
+    const b = this.batches.shift();
+    if (b) return b;
+    await new Promise((r) => setTimeout(r, 1));
+    return [];
+  }
+  highWatermark(topic: string, partition: number): number {
+    return this.cachedHwm.get(`${topic}/${partition}`) ?? -1;
+  }
+  async watermarks(topic: string, partition: number): Promise<{ low: number; high: number }> {
+    this.queries.push(`${topic}/${partition}`);
+    if (this.gate) await this.gate;
+    const w = this.logs.get(`${topic}/${partition}`);
+    if (!w) throw new Error('unknown partition');
+    return w;
+  }
+  onOffsetOutOfRange(handler: () => void): void {
+    this.outOfRange = handler;
+  }
+  signalOutOfRange(): void {
+    this.outOfRange();
+  }
+  async close(): Promise<void> {}
+}
+
+class FakeProducer implements TargetProducer {
+  private undelivered: { topic: string; partition: number }[] = [];
+  private handler: DeliveryHandler = () => undefined;
+  private next = new Map<string, number>();
+  produced = 0;
+  produce(topic: string, partition: number): number {
+    this.undelivered.push({ topic, partition });
+    this.produced++;
+    return 0;
+  }
+  onDelivery(handler: DeliveryHandler): void {
+    this.handler = handler;
+  }
+  deliver(): void {
+    for (const p of this.undelivered.splice(0)) {
+      const k = `${p.topic}/${p.partition}`;
+      const off = this.next.get(k) ?? 0;
+      this.next.set(k, off + 1);
+      this.handler(0, undefined, p.topic, p.partition, off);
+    }
+  }
+  async refreshMetadata(): Promise<void> {}
+  async flush(): Promise<void> {}
+  async close(): Promise<void> {}
+}
+
+class FakeRing implements ProgressWriter {
+  entries: number[][] = [];
+  tryWrite(slot: number, count: number, src: number, tgt: number, ts: number, bytes: number): boolean {
+    this.entries.push([slot, count, src, tgt, ts, bytes]);
+    return true;
+  }
+}
+
+const rec = (topic: string, partition: number, offset: number): SourceRecord => ({ topic, partition, offset, value: Buffer.from('v'), timestamp: 1000 + offset, size: 1 });
+const tick = (ms = 10) => new Promise((r) => setTimeout(r, ms));
+const live: Relay[] = [];
+afterEach(() => {
+  for (const r of live.splice(0)) r.stop();
+});
+
+function setup() {
+  const clock = { now: 10_000 };
+  const consumer = new FakeConsumer();
+  const producer = new FakeProducer();
+  const ring = new FakeRing();
+  const losses: DataLoss[] = [];
+  const resets: { slot: number; from: number; to: number }[] = [];
+  const events: string[] = [];
+  const relay = new Relay(
+    consumer,
+    producer,
+    ring,
+    { replication: () => undefined, relay: () => undefined },
+    {
+      slotFailed: () => undefined,
+      slotsDrained: (slots) => events.push(`drained ${slots.join(',')}`),
+      dataLoss: (l) => {
+        losses.push(l);
+        events.push(`loss ${l.slot} ring=${ring.entries.length}`);
+      },
+      positionReset: (r) => resets.push({ slot: r.slot, from: r.from, to: r.to }),
+    },
+    { maxInFlight: 1000, batchSize: 100, clock: () => clock.now, lossCheck: { quietMs: 2000, recheckMs: 30_000 } },
+  );
+  live.push(relay);
+  void relay.run();
+  return { clock, consumer, producer, ring, losses, resets, events, relay };
+}
+
+void describe('classifyPosition', () => {
+  void it('finds the exact missing range [next, log start)', () => {
+    assert.deepEqual(classifyPosition(10, 25, 40), { kind: 'lost', from: 10, to: 25, count: 15 });
+    assert.deepEqual(classifyPosition(0, 1, 1), { kind: 'lost', from: 0, to: 1, count: 1 });
+  });
+  void it('sees nothing missing inside the log or at its end', () => {
+    assert.deepEqual(classifyPosition(25, 25, 40), { kind: 'ok' });
+    assert.deepEqual(classifyPosition(40, 25, 40), { kind: 'ok' });
+    assert.deepEqual(classifyPosition(30, 0, 40), { kind: 'ok' });
+  });
+  void it('never calls a logical start (log beginning, never committed) a loss', () => {
+    assert.deepEqual(classifyPosition(-2, 25, 40), { kind: 'ok' });
+    assert.deepEqual(classifyPosition(-1, 25, 40), { kind: 'ok' });
+  });
+  void it('tells a position past the log end (truncated or re-created) from a loss', () => {
+    assert.deepEqual(classifyPosition(50, 0, 40), { kind: 'beyond-end', from: 50, to: 0 });
+  });
+});
+
+void describe('shouldCheck', () => {
+  const slot = { nextOffset: 10, lastRecordAt: 0, cachedHighWatermark: -1, checkedOffset: -1, checkedAt: -1 };
+  void it('checks a quiet slot whose high watermark is unknown or ahead', () => {
+    assert.equal(shouldCheck(slot, 5000, 2000, 30_000, false), true);
+    assert.equal(shouldCheck({ ...slot, cachedHighWatermark: 20 }, 5000, 2000, 30_000, false), true);
+  });
+  void it('skips slots that got records lately, are caught up, or start at the log beginning', () => {
+    assert.equal(shouldCheck({ ...slot, lastRecordAt: 4000 }, 5000, 2000, 30_000, false), false);
+    assert.equal(shouldCheck({ ...slot, cachedHighWatermark: 10 }, 5000, 2000, 30_000, false), false);
+    assert.equal(shouldCheck({ ...slot, nextOffset: -2 }, 5000, 2000, 30_000, false), false);
+  });
+  void it('does not ask again at the same position before recheckMs, unless forced', () => {
+    const checked = { ...slot, checkedOffset: 10, checkedAt: 4000 };
+    assert.equal(shouldCheck(checked, 5000, 2000, 30_000, false), false);
+    assert.equal(shouldCheck(checked, 5000, 2000, 30_000, true), true);
+    assert.equal(shouldCheck(checked, 34_000, 2000, 30_000, false), true);
+    assert.equal(shouldCheck({ ...checked, nextOffset: 11 }, 5000, 2000, 30_000, false), true);
+  });
+});
+
+void describe('relay data-loss handling', () => {
+  void it('halts a partition whose position fell below the log start and reports the exact range', async () => {
+    const { clock, consumer, losses, relay } = setup();
+    consumer.logs.set('orders/0', { low: 25, high: 40 });
+    consumer.logs.set('orders/1', { low: 0, high: 7 });
+    relay.assign(0, 'orders', 0, 'east.orders', 10);
+    relay.assign(1, 'orders', 1, 'east.orders', 7);
+    consumer.cachedHwm.set('orders/1', 7); // caught up: never asked
+    await tick();
+    assert.deepEqual(consumer.queries, [], 'not before the slot was quiet for quietMs');
+    clock.now += 2500;
+    await tick(30);
+    assert.deepEqual(consumer.queries, ['orders/0']);
+    assert.deepEqual(losses, [{ slot: 0, topic: 'orders', partition: 0, from: 10, to: 25, logEnd: 40 }]);
+    assert.deepEqual(consumer.unassigned, [{ topic: 'orders', partition: 0 }], 'taken out of the consumer until the coordinator decides');
+    // Records that still come for it are left alone.
+    consumer.batches.push([rec('orders', 0, 10)]);
+    await tick();
+    assert.equal(relay.recordsInFlight, 0);
+  });
+
+  void it('resumes at the log start when told to (onDataLoss: continue)', async () => {
+    const { clock, consumer, producer, ring, losses, relay } = setup();
+    consumer.logs.set('orders/0', { low: 25, high: 40 });
+    relay.assign(0, 'orders', 0, 'east.orders', 10);
+    clock.now += 2500;
+    await tick(30);
+    assert.equal(losses.length, 1);
+    assert.equal(relay.resumeAt(0, 'orders', 1, 25), false, 'another partition: ignored');
+    assert.equal(relay.resumeAt(0, 'orders', 0, 25), true);
+    assert.deepEqual(consumer.assigned.at(-1), { topic: 'orders', partition: 0, offset: 25 });
+    consumer.batches.push([rec('orders', 0, 25), rec('orders', 0, 26)]);
+    await tick();
+    producer.deliver();
+    await tick();
+    assert.deepEqual(ring.entries, [[0, 2, 25, 0, 1026, 2]]);
+    assert.equal(relay.resumeAt(0, 'orders', 0, 25), false, 'only a halted slot resumes');
+  });
+
+  void it('reports a loss only after the records in flight before it are acknowledged and in the ring', async () => {
+    const { clock, consumer, producer, ring, losses, events, relay } = setup();
+    relay.assign(0, 'orders', 0, 'east.orders', 10);
+    consumer.batches.push([rec('orders', 0, 10), rec('orders', 0, 11)]);
+    await tick();
+    assert.equal(relay.recordsInFlight, 2);
+    consumer.logs.set('orders/0', { low: 30, high: 40 });
+    clock.now += 2500;
+    await tick(30);
+    assert.equal(losses.length, 0, 'held back while records are in flight');
+    producer.deliver();
+    await tick();
+    assert.deepEqual(ring.entries, [[0, 2, 10, 0, 1011, 2]]);
+    assert.deepEqual(losses, [{ slot: 0, topic: 'orders', partition: 0, from: 12, to: 30, logEnd: 40 }]);
+    assert.deepEqual(events, ['loss 0 ring=1'], 'the run was in the ring before the loss was announced');
+  });
+
+  void it('never checks a partition that starts at the log beginning', async () => {
+    const { clock, consumer, losses, relay } = setup();
+    consumer.logs.set('orders/0', { low: 25, high: 40 });
+    relay.assign(0, 'orders', 0, 'east.orders', -2);
+    clock.now += 5000;
+    await tick(30);
+    assert.deepEqual(consumer.queries, []);
+    assert.equal(losses.length, 0);
+  });
+
+  void it('asks again at the same position only after recheckMs, or sooner after an out-of-range report', async () => {
+    const { clock, consumer, losses, relay } = setup();
+    consumer.logs.set('orders/0', { low: 0, high: 40 }); // e.g. compaction gaps: position below the watermark, nothing lost
+    relay.assign(0, 'orders', 0, 'east.orders', 10);
+    clock.now += 2500;
+    await tick(30);
+    assert.equal(consumer.queries.length, 1);
+    clock.now += 5000;
+    await tick(30);
+    assert.equal(consumer.queries.length, 1, 'found fine at this position a moment ago');
+    consumer.logs.set('orders/0', { low: 20, high: 40 });
+    consumer.signalOutOfRange();
+    await tick(30);
+    assert.equal(consumer.queries.length, 2);
+    assert.deepEqual(losses, [{ slot: 0, topic: 'orders', partition: 0, from: 10, to: 20, logEnd: 40 }]);
+  });
+
+  void it('does nothing when the slot moved on while the cluster was asked', async () => {
+    const { clock, consumer, producer, losses, relay } = setup();
+    consumer.logs.set('orders/0', { low: 25, high: 40 });
+    let open!: () => void;
+    consumer.gate = new Promise((r) => (open = r));
+    relay.assign(0, 'orders', 0, 'east.orders', 10);
+    clock.now += 2500;
+    await tick(20);
+    assert.equal(consumer.queries.length, 1);
+    consumer.batches.push([rec('orders', 0, 10)]); // the partition was alive after all
+    await tick();
+    open();
+    await tick();
+    assert.equal(losses.length, 0);
+    assert.equal(producer.produced, 1);
+  });
+
+  void it('goes on from the log start when the position is past the log end (truncated partition)', async () => {
+    const { clock, consumer, losses, resets, relay } = setup();
+    consumer.logs.set('orders/0', { low: 5, high: 40 });
+    relay.assign(0, 'orders', 0, 'east.orders', 50);
+    clock.now += 2500;
+    await tick(30);
+    assert.equal(losses.length, 0);
+    assert.deepEqual(resets, [{ slot: 0, from: 50, to: 5 }]);
+    assert.deepEqual(consumer.assigned.at(-1), { topic: 'orders', partition: 0, offset: 5 });
+  });
+
+  void it('revokes a halted slot without unassigning it twice', async () => {
+    const { clock, consumer, events, relay } = setup();
+    consumer.logs.set('orders/0', { low: 25, high: 40 });
+    relay.assign(0, 'orders', 0, 'east.orders', 10);
+    clock.now += 2500;
+    await tick(30);
+    relay.revoke([0]);
+    await tick();
+    assert.deepEqual(consumer.unassigned, [{ topic: 'orders', partition: 0 }]);
+    assert.deepEqual(events, ['loss 0 ring=0', 'drained 0']);
+    assert.deepEqual(relay.activeSlots(), []);
+  });
+});
