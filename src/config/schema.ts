@@ -249,6 +249,13 @@ export const FLOW_KEYS = {
       'What to do when source retention deleted records before strait copied them (the source log start moved past the next offset to copy). Either way strait logs an error naming the exact missing offset range and counts it in `strait_records_lost_total`. `continue` (default) goes on from the new log start: the missing records are already gone at the source, and stopping would only let retention delete more of the partition while it waits. `stop-partition` stops that partition (the other partitions go on) until strait is restarted, which then reports the loss again and applies this setting anew (set `continue` to go on).',
     example: 'onDataLoss: stop-partition',
   },
+  onDivergence: {
+    type: { kind: 'enum', values: ['stop-partition', 'translate'] },
+    default: 'stop-partition',
+    description:
+      '`mode: offset-preserving` only: what to do when a partition cannot keep its offsets (a hole in the source from compaction or transaction markers, another writer on the target, records the source deleted before they were copied): stop that partition with an error naming the offset, or keep replicating it with offset translation (a data-loss gap is filled so later offsets stay equal) and report it.',
+    example: 'onDivergence: translate',
+  },
 } as const satisfies Table;
 
 export const METRICS_KEYS = {

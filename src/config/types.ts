@@ -63,6 +63,8 @@ export interface FlowConfig {
    * (see the key's description in schema.ts).
    */
   onDataLoss?: 'continue' | 'stop-partition';
+  /** Offset-preserving mode: what a partition that cannot keep its offsets does; default stop-partition. */
+  onDivergence?: 'stop-partition' | 'translate';
   /** MM2 checkpoints (exact translated group offsets); default enabled, every 5 s. */
   checkpoints?: EmitSettings;
   /** MM2 heartbeats for this pair and its reverse; default enabled, every 1 s. */

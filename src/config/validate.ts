@@ -237,6 +237,7 @@ function readFlow(item: unknown, index: number, clusters: Map<string, ClusterCon
     onRecordError: v.onRecordError,
     transactionIntervalMs: v.transactionInterval,
     onDataLoss: v.onDataLoss,
+    onDivergence: v.onDivergence,
     checkpoints: { enabled: v.checkpoints.enabled, intervalMs: v.checkpoints.interval },
     heartbeats: { enabled: v.heartbeats.enabled, intervalMs: v.heartbeats.interval },
     syncGroupOffsets: { enabled: v.syncGroupOffsets.enabled, intervalMs: v.syncGroupOffsets.interval },

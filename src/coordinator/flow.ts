@@ -42,6 +42,8 @@ import type { TopicAclSync } from '../mirror/acl-sync.js';
 import { policyForFlow, shouldReplicateGroup } from '../mirror/policy.js';
 import { encodeCheckpointKey, encodeCheckpointValue, encodeOffsetSyncKey, encodeOffsetSyncValue } from '../mirror/formats.js';
 import { exactlyOnceOffsetsGroup, resumeOffset } from './exactly-once.js';
+import type { PreserveStart, PreserveStarter } from './preserve.js';
+import { OFFSET_DIVERGENCE, OFFSET_TRANSLATING } from '../worker/protocol.js';
 
 export interface TopicAdmin {
   listTopics(): Promise<string[]>;
@@ -70,6 +72,8 @@ export interface FlowDeps {
   fatal(reason: string): void;
   /** MM2's internal records; absent = not emitted. */
   mm2?: Mm2Outputs;
+  /** mode: offset-preserving: decides (and prepares) each partition's start on the target. */
+  preserve?: PreserveStarter;
   /** Topic configuration and ACL sync; absent = off. */
   sync?: {
     configs?: { sync: TopicConfigSync; intervalMs: number };
@@ -108,6 +112,10 @@ class PartitionState {
   bytes = 0;
   error: string | undefined;
   readonly runs = new OffsetRuns();
+  /** Offset-preserving mode: records land at their source offsets (until a divergence). */
+  preserving = false;
+  /** Offset-preserving mode: why this partition went on with offset translation instead. */
+  translating: string | undefined;
 
   constructor(
     readonly topic: string,
@@ -151,6 +159,8 @@ export class FlowCoordinator {
   private syncTotals = { configsChanged: 0, aclsChanged: 0, errors: 0 };
   private lastWarning = new Map<string, number>();
   private lastRecent = latencyQuantiles(createLatencyHistogram('interval'));
+  /** Offset-preserving mode: partitions held but not replicated because their offsets diverged at start. */
+  private readonly heldDiverged = new Map<string, { topic: string; partition: number; targetTopic: string; offset: number; reason: string }>();
 
   constructor(private readonly deps: FlowDeps) {}
 
@@ -278,7 +288,9 @@ export class FlowCoordinator {
       for (const o of await sourceAdmin.groupOffsets(group)) {
         const s = this.partitions.get(partitionKey(o.topic, o.partition));
         if (!s) continue;
-        const downstream = s.runs.translate(o.offset);
+        // Offset-preserving: offsets are equal on both sides, so a group position maps 1:1, also
+        // below what this process replicated since it got the partition.
+        const downstream = s.preserving ? o.offset : s.runs.translate(o.offset);
         if (downstream === undefined) continue;
         const key = `${group}\u0000${s.targetTopic}\u0000${o.partition}`;
         const last = this.lastCheckpoint.get(key);
@@ -442,17 +454,29 @@ export class FlowCoordinator {
       else this.waitingForTarget.delete(key);
     }
     if (this.waitingForTarget.size > 0) this.retryWaiting();
-    const byChannel = new Map<WorkerChannel, { slot: number; topic: string; partition: number; targetTopic: string; offset: bigint }[]>();
+    const byChannel = new Map<WorkerChannel, { slot: number; topic: string; partition: number; targetTopic: string; offset: bigint; preserveOffsets?: boolean }[]>();
+    const preserved = await this.preservedStarts(parts, committed, unavailable);
     for (const p of parts) {
       const key = partitionKey(p.topic, p.partition);
       if (this.partitions.has(key) || unavailable.has(p.topic)) continue;
+      let start = committed.get(key) ?? -1;
+      const pre = preserved?.get(key);
+      if (pre && 'stopped' in pre) {
+        this.heldDiverged.set(key, { topic: p.topic, partition: p.partition, targetTopic: remoteTopicName(flow, p.topic), offset: pre.offset, reason: pre.reason });
+        continue;
+      }
+      if (pre) start = pre.offset;
       const channel = this.leastLoaded();
       const slot = channel.allocate(key);
-      const start = committed.get(key) ?? -1;
       const targetTopic = remoteTopicName(flow, p.topic);
-      this.partitions.set(key, new PartitionState(p.topic, p.partition, targetTopic, channel, slot, start));
+      const state = new PartitionState(p.topic, p.partition, targetTopic, channel, slot, start);
+      if (pre) {
+        state.preserving = pre.preserve;
+        state.translating = pre.reason;
+      }
+      this.partitions.set(key, state);
       const list = byChannel.get(channel) ?? [];
-      list.push({ slot, topic: p.topic, partition: p.partition, targetTopic, offset: start >= 0 ? BigInt(start) : OFFSET_BEGINNING });
+      list.push({ slot, topic: p.topic, partition: p.partition, targetTopic, offset: start >= 0 ? BigInt(start) : OFFSET_BEGINNING, ...(pre?.preserve ? { preserveOffsets: true } : {}) });
       byChannel.set(channel, list);
     }
     for (const [channel, partitions] of byChannel) channel.send({ type: 'assign', partitions });
@@ -501,6 +525,20 @@ export class FlowCoordinator {
     }, 5_000);
   }
 
+  /**
+   * Offset-preserving mode: each partition starts where its target partition ends (after
+   * checks, and alignment of an empty target), not at the group's committed offset. See
+   * src/coordinator/preserve.ts. Undefined in the other modes.
+   */
+  private async preservedStarts(parts: TopicPartition[], committed: Map<string, number>, unavailable: Set<string>): Promise<Map<string, PreserveStart> | undefined> {
+    const preserve = this.deps.preserve;
+    if (!preserve) return undefined;
+    const todo = parts
+      .filter((p) => !unavailable.has(p.topic) && !this.partitions.has(partitionKey(p.topic, p.partition)))
+      .map((p) => ({ topic: p.topic, partition: p.partition, targetTopic: remoteTopicName(this.deps.flow, p.topic), committed: committed.get(partitionKey(p.topic, p.partition)) }));
+    return preserve.starts(todo, partitionKey);
+  }
+
   private leastLoaded(): WorkerChannel {
     let best = this.channels[0];
     for (const c of this.channels) if (!c.ended && (best.ended || c.partitionCount < best.partitionCount)) best = c;
@@ -510,6 +548,7 @@ export class FlowCoordinator {
   private async onRevoked(parts: TopicPartition[], lost: boolean): Promise<void> {
     const { flow, engine, log } = this.deps;
     for (const p of parts) this.waitingForTarget.delete(partitionKey(p.topic, p.partition));
+    for (const p of parts) this.heldDiverged.delete(partitionKey(p.topic, p.partition));
     const owned = parts.map((p) => this.partitions.get(partitionKey(p.topic, p.partition))).filter((s): s is PartitionState => s !== undefined);
     if (owned.length === 0) return;
     const byChannel = new Map<WorkerChannel, number[]>();
@@ -589,7 +628,9 @@ export class FlowCoordinator {
         break;
       }
       case 'error': {
-        if (msg.slot !== undefined) {
+        if (msg.slot !== undefined && (msg.code === OFFSET_TRANSLATING || msg.code === OFFSET_DIVERGENCE)) {
+          this.onDivergence(channel, msg.slot, msg.code, msg.offset, msg.message);
+        } else if (msg.slot !== undefined) {
           const key = channel.partitionAt(msg.slot);
           const s = key === undefined ? undefined : this.partitions.get(key);
           if (s) {
@@ -665,6 +706,31 @@ export class FlowCoordinator {
     } else {
       s.error = `source offsets ${loss.from} to ${loss.to - 1} (${loss.to - loss.from} records) were deleted by retention before they were copied; stopped by onDataLoss: stop-partition (set onDataLoss: continue and restart to go on from offset ${loss.to})`;
     }
+  }
+
+  /** An offset-preserving partition could not keep its offsets (src/worker/relay.ts). */
+  private onDivergence(channel: WorkerChannel, slot: number, code: string, offset: bigint | undefined, message: string): void {
+    const { flow, log } = this.deps;
+    const key = channel.partitionAt(slot);
+    const s = key === undefined ? undefined : this.partitions.get(key);
+    if (!s) return;
+    s.preserving = false;
+    const where = describeContext({ cluster: flow.target, topic: s.targetTopic, partition: s.partition });
+    if (code === OFFSET_TRANSLATING) {
+      s.translating = `offset ${String(offset)}: ${message}`;
+      log.warn(
+        { flow: flow.name, topic: s.topic, partition: s.partition, offset: String(offset) },
+        `flow ${flow.name}: partition ${s.topic}-${s.partition} no longer preserves offsets from offset ${String(offset)} on (onDivergence: translate): ${where}: ${message}. Replication goes on with offset translation (checkpoints translate positions)`,
+      );
+      return;
+    }
+    s.error = `offset ${String(offset)}: ${message}`;
+    this.totals.failed++;
+    log.error(
+      { flow: flow.name, topic: s.topic, partition: s.partition, offset: String(offset), code },
+      `flow ${flow.name}: partition ${s.topic}-${s.partition} stopped at offset ${String(offset)} (offset-preserving mode): ${where}: ${message}. Fix the cause (or set onDivergence: translate) and restart strait`,
+    );
+    if (flow.onRecordError === 'stop-flow') this.deps.fatal(`flow ${flow.name} stopped (onRecordError: stop-flow): partition ${s.topic}-${s.partition} at offset ${String(offset)}: ${message}`);
   }
 
   /** Logs a recurring warning at most every 10 s per kind. */
@@ -746,8 +812,26 @@ export class FlowCoordinator {
       const lost = this.lost.get(partitionKey(s.topic, s.partition));
       if (lost !== undefined) p.recordsLost = lost;
       if (s.lastLoss) p.lastLoss = { ...s.lastLoss };
+      if (s.preserving) p.offsetsPreserved = true;
+      if (s.translating !== undefined) p.translating = s.translating;
       return p;
     });
+    for (const h of this.heldDiverged.values()) {
+      partitions.push({
+        topic: h.topic,
+        partition: h.partition,
+        targetTopic: h.targetTopic,
+        replicatedOffset: h.offset,
+        committedOffset: -1,
+        highWatermark: -1,
+        replicatedTimestamp: -1,
+        records: 0,
+        bytes: 0,
+        worker: -1,
+        offsetRuns: 0,
+        error: h.reason,
+      });
+    }
     partitions.sort((a, b) => (a.topic === b.topic ? a.partition - b.partition : a.topic < b.topic ? -1 : 1));
     if (rotate) {
       this.lastRecent = latencyQuantiles(this.recentLatency);

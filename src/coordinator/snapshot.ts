@@ -30,6 +30,10 @@ export interface PartitionSnapshot {
   recordsLost?: number;
   /** The latest such range, [from, to) in source offsets, and when it was found (ms). */
   lastLoss?: { from: number; to: number; at: number };
+  /** Offset-preserving mode: records land at their source offsets. */
+  offsetsPreserved?: boolean;
+  /** Offset-preserving mode: why this partition replicates with offset translation instead. */
+  translating?: string;
   worker: number;
   /** Runs in the source->target offset map kept for this partition. */
   offsetRuns: number;

@@ -29,13 +29,15 @@ import { TopicConfigSync } from '../mirror/config-sync.js';
 import { TopicAclSync } from '../mirror/acl-sync.js';
 import type { ClusterConfig } from '../config/types.js';
 import type { FlowDeps } from '../coordinator/flow.js';
+import { PreserveStarter } from '../coordinator/preserve.js';
+import { preserveAdapters } from './preserve-adapters.js';
 
 /** Progress ring entries per task: 64 Ki runs (2.5 MiB), minutes of headroom at full speed. */
 const RING_CAPACITY = 65_536;
 const BATCH_SIZE = 2_000;
 const STATS_INTERVAL_MS = 1_000;
 /** Modes the engine runs; the configuration accepts the others so files can be written ahead. */
-const SUPPORTED_MODES = new Set<string>(['at-least-once', 'exactly-once']);
+const SUPPORTED_MODES = new Set<string>(['at-least-once', 'exactly-once', 'offset-preserving']);
 /** MM2's defaults: emit.heartbeats.interval.seconds = 1, emit.checkpoints.interval.seconds = 60 (strait: 5 s). */
 const HEARTBEAT_INTERVAL_MS = 1_000;
 /** exactly-once: the schema's default for flows built without it (tests, MM2 files). */
@@ -126,7 +128,10 @@ export class Engine {
     const target = config.clusters.get(flow.target)!;
     const clientId = this.options.clientId ?? 'strait';
     const pool = this.pool!;
+    const sourceAdmin = new KafkaAdmin(flow.source, adminConfig(source, `${clientId}-admin`));
+    const targetAdmin = new KafkaAdmin(flow.target, adminConfig(target, `${clientId}-admin`));
     return new FlowCoordinator({
+      ...this.preserveDeps(flow, source, target, clientId, sourceAdmin, targetAdmin),
       sync: this.createSync(flow, source, target, clientId),
       flow,
       source,
@@ -146,8 +151,8 @@ export class Engine {
         log.error({ flow: flow.name }, reason);
         this.fatalResolve(reason);
       },
-      sourceAdmin: new KafkaAdmin(flow.source, adminConfig(source, `${clientId}-admin`)),
-      targetAdmin: new KafkaAdmin(flow.target, adminConfig(target, `${clientId}-admin`)),
+      sourceAdmin,
+      targetAdmin,
       join: (handlers) =>
         joinGroup(
           flow.source,
@@ -187,6 +192,7 @@ export class Engine {
           maxInFlight: config.engine.maxInFlightRecordsPerWorker,
           batchSize: BATCH_SIZE,
           statsIntervalMs: STATS_INTERVAL_MS,
+          ...(flow.mode === 'offset-preserving' ? { onDivergence: flow.onDivergence ?? 'stop-partition' } : {}),
         };
         const task = (pool.run(input, { transferList: [port2] as never }) as Promise<RelayTaskResult>).then(
           () => channel.markEnded(),
@@ -199,6 +205,21 @@ export class Engine {
         return channel;
       },
     });
+  }
+
+  /** mode: offset-preserving: the start decisions over the flow's admin clients (nothing in other modes). */
+  private preserveDeps(flow: FlowConfig, source: ClusterConfig, target: ClusterConfig, clientId: string, sourceAdmin: KafkaAdmin, targetAdmin: KafkaAdmin): Pick<FlowDeps, 'preserve'> {
+    if (flow.mode !== 'offset-preserving') return {};
+    const adapters = preserveAdapters({
+      source: { alias: flow.source, admin: sourceAdmin, readerConfig: consumerConfig(source, `${flow.groupId}.reader`, `${clientId}-reader`) },
+      target: {
+        alias: flow.target,
+        admin: targetAdmin,
+        readerConfig: consumerConfig(target, `${flow.groupId}.reader`, `${clientId}-reader`),
+        fillerConfig: producerConfig(target, `${clientId}-fillers`),
+      },
+    });
+    return { preserve: new PreserveStarter(adapters, flow.onDivergence ?? 'stop-partition', this.options.log, flow.name) };
   }
 
   /** See FlowCoordinator.snapshot for `rotate`. */

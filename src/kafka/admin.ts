@@ -102,18 +102,27 @@ export class KafkaAdmin {
   }
 
   /**
-   * Deletes the records below `offset` in each partition (the admin DeleteRecords call, what
-   * retention does): the partition's log start becomes `offset`. Returns the new log starts.
+   * DeleteRecords: moves the partition's log start offset up to `before` (records below it are
+   * gone for every reader). Resolves with the new log start offset the broker reports.
    */
-  deleteRecordsBefore(partitions: { topic: string; partition: number; offset: number }[]): Promise<PartitionOffsets[]> {
-    if (partitions.length === 0) return Promise.resolve([]);
+  deleteRecords(topic: string, partition: number, before: number): Promise<number> {
     return new Promise((resolve, reject) => {
-      this.client.deleteRecords(partitions, { timeout: DEFAULT_TIMEOUT_MS }, (err, result) => {
-        if (err) return reject(this.fail(err, `deleting records`));
-        for (const r of result) if (r.error) return reject(this.fail(r.error, 'deleting records', r.topic, r.partition));
-        resolve(result.map((r) => ({ topic: r.topic, partition: r.partition, offset: r.lowWatermark })));
+      this.client.deleteRecords([{ topic, partition, offset: before }], { timeout: DEFAULT_TIMEOUT_MS, operationTimeout: DEFAULT_TIMEOUT_MS }, (err, result) => {
+        if (err) return reject(this.fail(err, `deleting records before offset ${before}`, topic, partition));
+        const r = result.find((x) => x.topic === topic && x.partition === partition);
+        if (r?.error) return reject(this.fail(r.error, `deleting records before offset ${before}`, topic, partition));
+        resolve(r?.lowWatermark ?? before);
       });
     });
+  }
+
+  /**
+   * Deletes the records below `offset` in each partition (what retention does), several at once:
+   * the partition's log start becomes `offset`. Returns the new log starts.
+   */
+  async deleteRecordsBefore(partitions: { topic: string; partition: number; offset: number }[]): Promise<PartitionOffsets[]> {
+    const starts = await Promise.all(partitions.map((p) => this.deleteRecords(p.topic, p.partition, p.offset)));
+    return partitions.map((p, i) => ({ topic: p.topic, partition: p.partition, offset: starts[i] }));
   }
 
   /**

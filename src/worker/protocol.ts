@@ -37,6 +37,8 @@ export interface PartitionAssignment {
   targetTopic: string;
   /** Next source offset to read (>= 0), or OFFSET_BEGINNING / OFFSET_END. */
   offset: bigint;
+  /** Offset-preserving mode: every record must land at its own source offset. */
+  preserveOffsets?: boolean;
 }
 
 // ------------------------------------------------------------------------- coordinator -> worker
@@ -165,6 +167,14 @@ export interface DataLossMessage {
   /** Source log end (high watermark) when the loss was found. */
   logEnd: bigint;
 }
+
+/**
+ * Error codes of an offset-preserving slot whose offsets diverged (src/worker/relay.ts): it
+ * stopped (onDivergence: stop-partition), or goes on with translation (onDivergence: translate).
+ * `offset` is the offset that could not be kept.
+ */
+export const OFFSET_DIVERGENCE = 'OFFSET_DIVERGENCE';
+export const OFFSET_TRANSLATING = 'OFFSET_TRANSLATING';
 
 export interface StoppedMessage {
   type: 'stopped';

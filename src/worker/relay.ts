@@ -22,6 +22,11 @@
  * such a partition (auto.offset.reset=error); checkForLoss() finds it, halts the slot and, once
  * the slot's records in flight are acknowledged, reports the exact missing range (`dataLoss`).
  * The coordinator decides: resumeAt() the log start, or leave the slot halted.
+ * Offset-preserving slots (flow mode offset-preserving, see src/coordinator/preserve.ts): a record
+ * must land at its own source offset. The checks cost nothing per record on the common path: a
+ * source record that is not the expected next offset is already a branch (gaps are rare), and a
+ * delivery report is compared only when it opens a new run (inside a run both offsets advance
+ * by one, so equal stays equal).
  *
  * Memory is bounded: when the records in flight reach `maxInFlight`, the loop stops polling the
  * consumer (librdkafka then stops fetching once its own bounded pre-fetch queue is full) until
@@ -106,6 +111,18 @@ export interface SlotError {
   offset: number;
   code: number;
   message: string;
+  /** Set when an offset-preserving slot stopped because offsets diverged (code is then 0). */
+  divergence?: true;
+}
+
+export interface SlotDivergence {
+  slot: number;
+  topic: string;
+  partition: number;
+  /** The offset the record should have had (the source offset expected next, or its own). */
+  expected: number;
+  actual: number;
+  message: string;
 }
 
 /** Records retention removed from the source before they were copied: offsets [from, to). */
@@ -136,6 +153,8 @@ export interface RelayEvents {
   positionReset?(reset: { slot: number; topic: string; partition: number; from: number; to: number; logEnd: number }): void;
   /** Every record of these revoked slots was acknowledged and reported to the ring. */
   slotsDrained(slots: number[]): void;
+  /** An offset-preserving slot diverged and goes on with offset translation (onDivergence: translate). */
+  slotTranslating?(d: SlotDivergence): void;
 }
 
 export interface RelayOptions {
@@ -156,6 +175,8 @@ export interface RelayOptions {
    * `quietMs`, and not again at the same position for `recheckMs`. Defaults 2 s and 30 s.
    */
   lossCheck?: { quietMs: number; recheckMs: number };
+  /** Offset-preserving slots: what a divergence does (default stop-partition). */
+  onDivergence?: 'stop-partition' | 'translate';
 }
 
 const QUEUE_FULL = -184;
@@ -185,6 +206,8 @@ class Slot {
   readonly inflight = new InFlightQueue(256);
   /** Next source offset expected from the consumer (to notice gaps and stale records). */
   nextOffset = -1;
+  /** Records must land at their source offset (offset-preserving mode, until a divergence). */
+  preserve = false;
   // The open run (not yet written to the ring).
   runCount = 0;
   runSource = 0;
@@ -255,7 +278,7 @@ export class Relay {
   }
 
   /** Starts relaying a source partition at `offset` into `targetTopic` (same partition). */
-  assign(slot: number, topic: string, partition: number, targetTopic: string, offset: number): void {
+  assign(slot: number, topic: string, partition: number, targetTopic: string, offset: number, preserveOffsets = false): void {
     while (this.slots.length <= slot) this.slots.push(new Slot());
     const s = this.slots[slot];
     if (s.state !== SlotState.Free) throw new Error(`slot ${slot} is already in use by ${s.topic}-${s.partition}`);
@@ -265,6 +288,7 @@ export class Relay {
     s.targetTopic = targetTopic;
     s.nextOffset = offset;
     s.committedNext = offset;
+    s.preserve = preserveOffsets;
     s.runCount = 0;
     s.inflight.clear();
     s.lastRecordAt = this.clock();
@@ -338,6 +362,13 @@ export class Relay {
         // The consumer may hand out a record below our position after an unassign/assign race; skip it.
         if (m.offset < s.nextOffset) continue;
         s.lastRecordAt = now;
+        if (m.offset !== s.nextOffset) {
+          // The consumer may hand out a record below our position after an unassign/assign race; skip it.
+          if (m.offset < s.nextOffset) continue;
+          // A gap in the source (compaction, transaction markers, aborted records): an
+          // offset-preserving slot cannot put this record at its own offset.
+          if (s.preserve && s.nextOffset >= 0 && !this.diverged(slotIndex, s.nextOffset, m.offset, sourceHole(s, m.offset))) continue;
+        }
         const ts = m.timestamp !== undefined && m.timestamp >= 0 ? m.timestamp : undefined;
         let rc = this.producer.produce(s.targetTopic, m.partition, m.value, m.key, ts, m.headers);
         while (rc === QUEUE_FULL) {
@@ -595,6 +626,8 @@ export class Relay {
       this.latency.relay(now - s.inflight.poppedConsumedAt);
       if (s.runCount > 0 && src === s.runSource + s.runCount && offset === s.runTarget + s.runCount) {
         s.runCount++;
+      } else if (s.preserve && offset !== src && !this.diverged(slotIndex, src, offset, targetMoved(s, src, offset))) {
+        // Stopped: this record and everything after it stay unreported.
       } else {
         this.closeRun(slotIndex);
         s.runCount = 1;
@@ -659,14 +692,29 @@ export class Relay {
     }, 2);
   }
 
-  private failSlot(slotIndex: number, offset: number, code: number, message: string): void {
+  /**
+   * An offset-preserving slot cannot keep offsets equal at `expected`. Returns true when the slot
+   * goes on with translation (the caller carries on as for any slot), false when it stopped.
+   */
+  private diverged(slotIndex: number, expected: number, actual: number, message: string): boolean {
+    const s = this.slots[slotIndex];
+    s.preserve = false;
+    if (this.options.onDivergence === 'translate') {
+      this.events.slotTranslating?.({ slot: slotIndex, topic: s.topic, partition: s.partition, expected, actual, message });
+      return true;
+    }
+    this.failSlot(slotIndex, expected, 0, message, true);
+    return false;
+  }
+
+  private failSlot(slotIndex: number, offset: number, code: number, message: string, divergence = false): void {
     const s = this.slots[slotIndex];
     this.closeRun(slotIndex);
     const wasActive = s.state === SlotState.Active;
     s.state = SlotState.Failed;
     this.failedInTransaction = true;
     if (wasActive) this.consumer.unassign([{ topic: s.topic, partition: s.partition }]);
-    this.events.slotFailed({ slot: slotIndex, topic: s.topic, partition: s.partition, offset, code, message });
+    this.events.slotFailed(divergence ? { slot: slotIndex, topic: s.topic, partition: s.partition, offset, code, message, divergence } : { slot: slotIndex, topic: s.topic, partition: s.partition, offset, code, message });
   }
 
   private checkRevoked(): void {
@@ -700,6 +748,20 @@ export class Relay {
     s.inflight.clear();
     s.pendingLoss = undefined;
   }
+}
+
+function sourceHole(s: Slot, actual: number): string {
+  return (
+    `offset-preserving: source ${s.topic} partition ${s.partition} has no record at offset${actual - s.nextOffset > 1 ? `s ${s.nextOffset}..${actual - 1}` : ` ${s.nextOffset}`} ` +
+    `(the next record is at ${actual}): a hole from compaction, a transaction marker or aborted records. The target cannot leave a hole, so record ${actual} would land at offset ${s.nextOffset}`
+  );
+}
+
+function targetMoved(s: Slot, src: number, tgt: number): string {
+  return (
+    `offset-preserving: source record ${src} of ${s.topic} partition ${s.partition} landed at offset ${tgt} of ${s.targetTopic}: ` +
+    (tgt > src ? `${tgt - src} record(s) were written to the target partition by another producer` : 'the target partition does not continue the source (it was truncated or recreated)')
+  );
 }
 
 function index(map: Map<string, number[]>, topic: string, partition: number, slot: number): void {

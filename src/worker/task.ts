@@ -23,6 +23,7 @@ import { TransactionLoop, type TransactionalClient } from './transactions.js';
 import type { RdConfig } from '../kafka/client-config.js';
 import { Relay, type SlotError, type SourceConsumer, type TargetProducer } from './relay.js';
 import type { CoordinatorMessage, WorkerMessage } from './protocol.js';
+import { OFFSET_DIVERGENCE, OFFSET_TRANSLATING } from './protocol.js';
 
 export interface RelayTaskInput {
   workerId: number;
@@ -43,6 +44,8 @@ export interface RelayTaskInput {
   exactlyOnce?: { offsetsConsumerConfig: RdConfig; transactionIntervalMs: number; transactionTimeoutMs: number };
   /** Data-loss check timing (see RelayOptions.lossCheck); absent = the relay's defaults. */
   lossCheck?: { quietMs: number; recheckMs: number };
+  /** Offset-preserving flows: what a divergence of offsets does (absent = stop-partition). */
+  onDivergence?: 'stop-partition' | 'translate';
 }
 
 export interface RelayTaskResult {
@@ -124,7 +127,9 @@ export default async function relayTask(input: RelayTaskInput): Promise<RelayTas
     { replication: (ms) => recordLatency(replication, ms), relay: (ms) => recordLatency(relayTime, ms) },
     {
       slotFailed: (e: SlotError) =>
-        post({ type: 'error', workerId, code: `KAFKA_${e.code}`, message: e.message, retriable: false, slot: e.slot, topic: e.topic, partition: e.partition, offset: BigInt(e.offset), kafkaCode: e.code }),
+        e.divergence
+          ? post({ type: 'error', workerId, code: OFFSET_DIVERGENCE, message: e.message, retriable: false, slot: e.slot, topic: e.topic, partition: e.partition, offset: BigInt(e.offset) })
+          : post({ type: 'error', workerId, code: `KAFKA_${e.code}`, message: e.message, retriable: false, slot: e.slot, topic: e.topic, partition: e.partition, offset: BigInt(e.offset), kafkaCode: e.code }),
       slotsDrained: (slots) => post({ type: 'revoked', workerId, slots }),
       dataLoss: (l) => post({ type: 'dataLoss', workerId, slot: l.slot, topic: l.topic, partition: l.partition, from: BigInt(l.from), to: BigInt(l.to), logEnd: BigInt(l.logEnd) }),
       positionReset: (r) =>
@@ -135,8 +140,9 @@ export default async function relayTask(input: RelayTaskInput): Promise<RelayTas
           message: `partition ${r.topic}-${r.partition}: source offset ${r.from} is past the log end (${r.logEnd}; the partition was truncated or the topic re-created); continuing from the log start ${r.to} (records may be copied again)`,
           retriable: true,
         }),
+      slotTranslating: (d) => post({ type: 'error', workerId, code: OFFSET_TRANSLATING, message: d.message, retriable: false, slot: d.slot, topic: d.topic, partition: d.partition, offset: BigInt(d.expected) }),
     },
-    { maxInFlight: input.maxInFlight, batchSize: input.batchSize, holdProgress: tx !== undefined, onRevokeRequested: () => txLoop?.commitSoon(), ...(input.lossCheck ? { lossCheck: input.lossCheck } : {}) },
+    { maxInFlight: input.maxInFlight, batchSize: input.batchSize, holdProgress: tx !== undefined, onRevokeRequested: () => txLoop?.commitSoon(), ...(input.lossCheck ? { lossCheck: input.lossCheck } : {}), ...(input.onDivergence ? { onDivergence: input.onDivergence } : {}) },
   );
   if (tx && input.exactlyOnce) {
     const timeoutMs = input.exactlyOnce.transactionTimeoutMs;
@@ -194,7 +200,7 @@ export default async function relayTask(input: RelayTaskInput): Promise<RelayTas
   handle = (msg: CoordinatorMessage): void => {
     switch (msg.type) {
       case 'assign':
-        for (const p of msg.partitions) relay.assign(p.slot, p.topic, p.partition, p.targetTopic, Number(p.offset));
+        for (const p of msg.partitions) relay.assign(p.slot, p.topic, p.partition, p.targetTopic, Number(p.offset), p.preserveOffsets === true);
         break;
       case 'revoke':
         relay.revoke(msg.slots);

@@ -90,6 +90,7 @@ void describe('defaults', () => {
         onRecordError: 'stop-partition',
         onDataLoss: 'continue',
         transactionIntervalMs: 1000,
+        onDivergence: 'stop-partition',
         checkpoints: { enabled: true, intervalMs: 5000 },
         heartbeats: { enabled: true, intervalMs: 1000 },
         syncGroupOffsets: { enabled: false, intervalMs: 60000 },

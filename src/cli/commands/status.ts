@@ -152,7 +152,7 @@ function formatFlow(flow: StatusFlow, doc: StatusDocument, rates: ReturnType<typ
       rpo === undefined ? '?' : formatSeconds(rpo),
       p.recordsLost === undefined || p.recordsLost === 0 ? '-' : `${formatInteger(p.recordsLost)}${p.lastLoss ? ` (${p.lastLoss.from}..${p.lastLoss.to - 1})` : ''}`,
       // One row per partition: a multi-line message is folded onto it.
-      p.error === undefined ? '-' : p.error.replace(/\s*\n\s*/g, ' '),
+      p.error !== undefined ? p.error.replace(/\s*\n\s*/g, ' ') : p.translating !== undefined ? `offsets not preserved (translating): ${p.translating}` : '-',
     ]);
   }
   for (const line of table(rows, new Set([1, 2, 3, 4, 5]))) lines.push(`  ${line}`);
