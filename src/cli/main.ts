@@ -17,6 +17,7 @@ const commands: Record<string, () => Promise<{ command: Command }>> = {
   status: () => import('./commands/status.js'),
   translate: () => import('./commands/translate.js'),
   topology: () => import('./commands/topology.js'),
+  failover: () => import('./commands/failover.js'),
 };
 
 function help(): string {
@@ -31,6 +32,7 @@ function help(): string {
     '  status [--url <address>]         what a running strait is doing (from its metrics endpoint)',
     '  translate --config <f> --cluster <c> --from <c> --group <g>   where a consumer group resumes after failover',
     '  topology --config <file>         upstream clusters and hops, from heartbeats',
+    '  failover --config <f> --flow <name> [--groups <g>] [--dry-run]   stop a flow, report lag/RPO, move consumer groups to the target',
     '  bench [options]                  strait vs Java MirrorMaker 2 vs the brokers\' limit, with a report',
     '  validate --config <file>         check a configuration file; connects to nothing',
     '  sandbox up|down|status|restart   local Kafka clusters on loopback, from Maven Central jars',

@@ -144,6 +144,7 @@ export class FlowCoordinator {
   private timers: NodeJS.Timeout[] = [];
   private committing = false;
   private closing = false;
+  private stopping: Promise<void> | undefined;
   private readonly replicationLatency = createLatencyHistogram('accumulator');
   private readonly relayLatency = createLatencyHistogram('accumulator');
   private readonly recentLatency = createLatencyHistogram('accumulator');
@@ -761,8 +762,22 @@ export class FlowCoordinator {
     }
   }
 
-  /** Ordered shutdown: stop tasks (they drain and flush), take their last progress, commit, leave. */
-  async stop(deadlineMs: number): Promise<void> {
+  /**
+   * Ordered shutdown: stop tasks (they drain and flush), take their last progress, commit, write
+   * a last round of checkpoints, leave. Safe to call more than once (the engine stops a flow
+   * stopped through the admin endpoint again at exit).
+   */
+  stop(deadlineMs: number): Promise<void> {
+    this.stopping ??= this.stopOnce(deadlineMs);
+    return this.stopping;
+  }
+
+  /** Whether stop() was called: the flow no longer replicates in this process. */
+  get stopped(): boolean {
+    return this.stopping !== undefined;
+  }
+
+  private async stopOnce(deadlineMs: number): Promise<void> {
     this.closing = true;
     this.wakeStart();
     for (const t of this.timers) clearInterval(t);
@@ -777,6 +792,7 @@ export class FlowCoordinator {
     while (this.committing) await delay(5);
     await this.commit();
     await this.rebalanceChain;
+    await this.finalCheckpoints(deadlineMs);
     const member = this.member;
     this.member = undefined;
     this.partitions.clear();
@@ -785,6 +801,22 @@ export class FlowCoordinator {
     this.deps.targetAdmin.close();
     this.deps.sync?.close();
     for (const c of this.channels) c.close();
+  }
+
+  /**
+   * One last checkpoint round over the final positions, delivered before the flow leaves its
+   * group: a consumer group stopped before the flow then has a checkpoint whose upstream offset
+   * is its committed offset, which is what `strait failover` checks before translating.
+   */
+  private async finalCheckpoints(deadlineMs: number): Promise<void> {
+    const writer = this.deps.mm2?.checkpoints;
+    if (!writer || !this.member) return;
+    try {
+      await this.emitCheckpoints();
+      await writer.flush?.(Math.max(1_000, deadlineMs - Date.now()));
+    } catch (e) {
+      this.deps.log.warn({ flow: this.name, err: describeError(e) }, `flow ${this.name}: the last checkpoint round before stopping failed: ${describeError(e)}`);
+    }
   }
 
   /**

@@ -46,6 +46,17 @@ const CHECKPOINT_INTERVAL_MS = 5_000;
 /** Replication factor of MM2's internal topics strait creates; -1 = the broker's default. */
 const INTERNAL_REPLICATION_FACTOR = -1;
 
+/** The answer of Engine.stopFlow (and of `POST /flows/<name>/stop`). */
+export interface FlowStopResult {
+  flow: string;
+  stopped: true;
+  /** False when the flow had already been stopped. */
+  wasRunning: boolean;
+  tookMs: number;
+  /** Flows this process still replicates. */
+  flowsRunning: string[];
+}
+
 export interface EngineOptions {
   config: StraitConfig;
   log: Logger;
@@ -256,6 +267,23 @@ export class Engine {
       return snap;
     });
     return { takenAt: Date.now(), startedAt: this.startedAt, flows };
+  }
+
+  /**
+   * Stops one flow in this process, in order (drain, final commit, a last checkpoint round,
+   * leave the flow's group), within engine.shutdownTimeout; the other flows go on, and the
+   * process stays up even with none left. For `POST /flows/<name>/stop` (`strait failover`).
+   * Undefined for a flow this process does not run.
+   */
+  async stopFlow(name: string): Promise<FlowStopResult | undefined> {
+    const flow = this.flows.find((f) => f.name === name);
+    if (!flow) return undefined;
+    const wasRunning = !flow.stopped;
+    const started = Date.now();
+    if (wasRunning) this.options.log.info({ flow: name }, `flow ${name}: stopping on request (drain, commit, last checkpoints, leave the group)`);
+    await flow.stop(started + this.options.config.engine.shutdownTimeoutMs);
+    if (wasRunning) this.options.log.info({ flow: name, tookMs: Date.now() - started }, `flow ${name}: stopped on request; ${this.flows.filter((f) => !f.stopped).length} flow(s) still running`);
+    return { flow: name, stopped: true, wasRunning, tookMs: Date.now() - started, flowsRunning: this.flows.filter((f) => !f.stopped).map((f) => f.name) };
   }
 
   /** Ordered shutdown within the configured deadline. Safe to call more than once. */

@@ -14,6 +14,8 @@ export interface InternalWriter {
   ensureTopic(topic: string, replicationFactor: number): Promise<void>;
   /** Queues one record for partition 0; never throws (errors go to onError). */
   write(topic: string, key: Buffer, value: Buffer): void;
+  /** Waits (at most `timeoutMs`) until every record written so far was delivered or failed. */
+  flush?(timeoutMs: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -78,6 +80,12 @@ class BindingInternalWriter implements InternalWriter {
       const e = err as RdError;
       this.onError(new KafkaError(`KAFKA_${e.code}`, `writing to ${topic} failed: ${e.message}`, { cluster: this.cluster, topic }, true, { cause: err }));
     }
+  }
+
+  async flush(timeoutMs: number): Promise<void> {
+    const producer = this.producer;
+    if (!producer) return;
+    await new Promise<void>((resolve) => producer.flush(timeoutMs, () => resolve()));
   }
 
   async close(): Promise<void> {

@@ -93,3 +93,77 @@ export async function readPartitionToEnd(cluster: string, config: RdConfig, topi
     await new Promise<void>((resolve) => consumer.disconnect(() => resolve()));
   }
 }
+
+/** Where to start reading one partition, and how many records to take from there at most. */
+export interface ReadStart {
+  topic: string;
+  partition: number;
+  offset: number;
+  max: number;
+}
+
+/**
+ * Up to `max` records of each partition from `offset` on (the next existing records: compaction
+ * holes and transaction markers are skipped), stopping at the end the partition had when the read
+ * started. One consumer for all partitions. The result is keyed by partitionKey-style
+ * `topic\0partition`; a partition with nothing at or after its offset maps to an empty list.
+ */
+export async function readRecordsFrom(cluster: string, config: RdConfig, starts: ReadStart[], options: ReadOptions = {}): Promise<Map<string, RawRecord[]>> {
+  const out = new Map<string, RawRecord[]>();
+  if (starts.length === 0) return out;
+  const key = (topic: string, partition: number): string => `${topic}\u0000${partition}`;
+  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const deadline = Date.now() + timeoutMs;
+  const consumer = new rdkafka.KafkaConsumer(
+    { 'group.id': 'strait-record-reader', ...config, 'enable.auto.commit': false, 'enable.auto.offset.store': false, 'enable.partition.eof': true },
+    { 'auto.offset.reset': 'earliest' },
+  );
+  const first = starts[0];
+  await new Promise<void>((resolve, reject) =>
+    consumer.connect({ timeout: Math.min(timeoutMs, 30_000) }, (err) => (err ? reject(fail(err, cluster, first.topic, first.partition, 'connecting the reader')) : resolve())),
+  );
+  try {
+    const pending = new Map<string, { start: ReadStart; high: number }>();
+    for (const s of starts) {
+      out.set(key(s.topic, s.partition), []);
+      const { highOffset: high } = await new Promise<{ lowOffset: number; highOffset: number }>((resolve, reject) => {
+        consumer.queryWatermarkOffsets(s.topic, s.partition, Math.max(1, deadline - Date.now()), (err, offsets) => {
+          if (err) reject(fail(err, cluster, s.topic, s.partition, 'reading the end offset'));
+          else resolve(offsets);
+        });
+      });
+      if (s.offset < high && s.max > 0) pending.set(key(s.topic, s.partition), { start: s, high });
+    }
+    if (pending.size === 0) return out;
+    // The binding may report a partition's end before it hands over the batch that reached it:
+    // ends are applied after each batch, so those records are still taken.
+    const ended = new Set<string>();
+    consumer.on('partition.eof', (eof) => {
+      const p = pending.get(key(eof.topic, eof.partition));
+      if (p && eof.offset >= p.high) ended.add(key(eof.topic, eof.partition));
+    });
+    consumer.assign([...pending.values()].map((p) => ({ topic: p.start.topic, partition: p.start.partition, offset: p.start.offset })));
+    while (pending.size > 0) {
+      const left = deadline - Date.now();
+      if (left <= 0) {
+        const [p] = pending.values();
+        throw new KafkaError('READ_TIMEOUT', `reading from offset ${p.start.offset} did not finish within ${timeoutMs} ms`, { cluster, topic: p.start.topic, partition: p.start.partition }, true);
+      }
+      consumer.setDefaultConsumeTimeout(Math.min(500, left));
+      const batch = await new Promise<RdMessage[]>((resolve, reject) => consumer.consume(1000, (err, messages) => (err ? reject(fail(err, cluster, first.topic, first.partition, 'consuming')) : resolve(messages))));
+      for (const m of batch) {
+        const k = key(m.topic, m.partition);
+        const p = pending.get(k);
+        if (!p || m.offset >= p.high) continue;
+        const list = out.get(k)!;
+        list.push({ offset: m.offset, key: typeof m.key === 'string' ? Buffer.from(m.key) : (m.key ?? null), value: m.value ?? null, timestamp: m.timestamp });
+        if (list.length >= p.start.max || m.offset >= p.high - 1) pending.delete(k);
+      }
+      for (const k of ended) pending.delete(k);
+      ended.clear();
+    }
+    return out;
+  } finally {
+    await new Promise<void>((resolve) => consumer.disconnect(() => resolve()));
+  }
+}

@@ -4,6 +4,9 @@
  *   GET /metrics   Prometheus text format 0.0.4 (src/metrics/prometheus.ts)
  *   GET /status    the engine snapshot as JSON, plus each flow's current rates (`strait status`)
  *   GET /healthz   {"status":"ok","uptimeSeconds":...}; answers without taking a snapshot
+ *   POST /flows/<name>/stop   stops one flow in order and answers when it is stopped (JSON;
+ *                  404 for a flow this process does not run). Used by `strait failover`. Refused
+ *                  (403) with an Origin header: a web page in a browser must not stop replication.
  *
  * Every /metrics and /status request calls getSnapshot() once and feeds the rate tracker with it.
  * The tracker measures over a time window, so several readers sharing it (this server and the
@@ -32,7 +35,17 @@ export interface MetricsServerOptions {
    * that `strait status`, which shares this module's types and defaults, does not start a logger.
    */
   log?: Pick<Logger, 'warn'>;
+  /** Operations behind POST endpoints; absent = none served. */
+  admin?: MetricsAdmin;
 }
+
+/** What the endpoint may ask of the engine. */
+export interface MetricsAdmin {
+  /** Stops the flow in order; undefined when this process does not run it. */
+  stopFlow(name: string): Promise<object | undefined>;
+}
+
+const STOP_FLOW_PATH = /^\/flows\/([^/]+)\/stop$/;
 
 export interface MetricsServer {
   readonly host: string;
@@ -108,6 +121,11 @@ export async function startMetricsServer(options: MetricsServerOptions, getSnaps
 
   function handle(req: IncomingMessage, res: ServerResponse): void {
     const path = (req.url ?? '/').split('?', 1)[0];
+    const stop = STOP_FLOW_PATH.exec(path);
+    if (stop && options.admin) {
+      handleStop(req, res, options.admin, stop[1]);
+      return;
+    }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       send(res, 405, TEXT_TYPE, 'only GET and HEAD are served\n', { Allow: 'GET, HEAD' });
       return;
@@ -137,6 +155,36 @@ export async function startMetricsServer(options: MetricsServerOptions, getSnaps
       options.log?.warn({ err, path }, 'metrics endpoint could not answer');
       send(res, 500, TEXT_TYPE, `could not take a snapshot: ${describeError(err)}\n`);
     }
+  }
+
+  function handleStop(req: IncomingMessage, res: ServerResponse, admin: MetricsAdmin, rawName: string): void {
+    if (req.method !== 'POST') {
+      send(res, 405, TEXT_TYPE, 'stopping a flow takes a POST\n', { Allow: 'POST' });
+      return;
+    }
+    // Browsers send Origin with every cross-site POST; strait's own clients never do.
+    if (req.headers.origin !== undefined) {
+      send(res, 403, JSON_TYPE, JSON.stringify({ error: 'requests from web pages (with an Origin header) may not stop flows' }));
+      return;
+    }
+    let name: string;
+    try {
+      name = decodeURIComponent(rawName);
+    } catch {
+      send(res, 400, JSON_TYPE, JSON.stringify({ error: `not a valid flow name in the path: ${rawName}` }));
+      return;
+    }
+    req.resume();
+    admin.stopFlow(name).then(
+      (result) => {
+        if (result === undefined) send(res, 404, JSON_TYPE, JSON.stringify({ error: `this strait process runs no flow named "${name}"` }));
+        else send(res, 200, JSON_TYPE, JSON.stringify(result));
+      },
+      (err: unknown) => {
+        options.log?.warn({ err, flow: name }, 'stopping a flow on request failed');
+        send(res, 500, JSON_TYPE, JSON.stringify({ error: `stopping flow "${name}" failed: ${describeError(err)}` }));
+      },
+    );
   }
 
   const server: Server = createServer(handle);
