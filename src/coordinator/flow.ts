@@ -534,8 +534,11 @@ export class FlowCoordinator {
   private async preservedStarts(parts: TopicPartition[], committed: Map<string, number>, unavailable: Set<string>): Promise<Map<string, PreserveStart> | undefined> {
     const preserve = this.deps.preserve;
     if (!preserve) return undefined;
+    // Heartbeats topics are MM2's bookkeeping, not consumer data, and the remote heartbeats topic
+    // may also be written by other flows into this target: they are replicated translated.
+    const policy = policyForFlow(this.deps.flow);
     const todo = parts
-      .filter((p) => !unavailable.has(p.topic) && !this.partitions.has(partitionKey(p.topic, p.partition)))
+      .filter((p) => !unavailable.has(p.topic) && !this.partitions.has(partitionKey(p.topic, p.partition)) && !policy.isHeartbeatsTopic(p.topic))
       .map((p) => ({ topic: p.topic, partition: p.partition, targetTopic: remoteTopicName(this.deps.flow, p.topic), committed: committed.get(partitionKey(p.topic, p.partition)) }));
     return preserve.starts(todo, partitionKey);
   }

@@ -11,6 +11,7 @@
  *   fetch.wait.max.ms, never late by more).
  * - Behind: T = the newest source timestamp among the records copied. Exact while the producers'
  *   timestamps rise with the offsets; with out-of-order or skewed timestamps it is an estimate.
+ * - A stopped partition (it has an error) counts as behind, whatever its last high watermark.
  * - Unknown (absent) when neither applies: no high watermark seen yet and nothing copied yet.
  *
  * RPO of a partition = snapshot time − T, in seconds (never below 0). Per flow, the consistent
@@ -27,7 +28,9 @@ import type { FlowSnapshot, PartitionSnapshot } from '../coordinator/snapshot.js
 export function partitionReplicatedThrough(p: PartitionSnapshot): number | undefined {
   const sampledAt = p.highWatermarkAt ?? -1;
   // Like lag: no position yet counts from 0 (an empty partition with no position is caught up).
-  if (p.highWatermark >= 0 && sampledAt >= 0 && Math.max(0, p.replicatedOffset) >= p.highWatermark) return sampledAt;
+  // A stopped partition (an error) is never caught up: its consumer no longer fetches, so the
+  // high watermark it last saw is stale while the source goes on.
+  if (p.error === undefined && p.highWatermark >= 0 && sampledAt >= 0 && Math.max(0, p.replicatedOffset) >= p.highWatermark) return sampledAt;
   return p.replicatedTimestamp >= 0 ? p.replicatedTimestamp : undefined;
 }
 

@@ -38,6 +38,10 @@ void describe('replicated-through time and RPO', () => {
     assert.equal(partitionReplicatedThrough(partition({ replicatedOffset: -1, highWatermark: 0, replicatedTimestamp: -1 })), NOW - 700);
   });
 
+  void it('a stopped partition is behind, even if the high watermark it last saw says caught up', () => {
+    assert.equal(partitionReplicatedThrough(partition({ error: 'stopped' })), NOW - 30_000);
+  });
+
   void it('behind: the newest source timestamp among the copied records', () => {
     const p = partition({ replicatedOffset: 90 });
     assert.equal(partitionReplicatedThrough(p), NOW - 30_000);
