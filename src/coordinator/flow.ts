@@ -436,6 +436,10 @@ export class FlowCoordinator {
     if (this.closing || parts.length === 0) return;
     const { flow, log } = this.deps;
     const committed = await this.member!.committed(parts);
+    // What the source group holds now. In the exactly-once and offset-preserving modes the start
+    // comes from the target and may be ahead of it: the source group is then brought up to the
+    // start at the next commit (it is what lag tools and `strait failover` read).
+    const sourceCommitted = new Map(committed);
     if (flow.mode === 'exactly-once') await this.exactlyOnceStarts(parts, committed);
     // Partitions the group hands us may be newer than our last topic refresh.
     const needed = new Map<string, number>();
@@ -471,6 +475,7 @@ export class FlowCoordinator {
       const slot = channel.allocate(key);
       const targetTopic = remoteTopicName(flow, p.topic);
       const state = new PartitionState(p.topic, p.partition, targetTopic, channel, slot, start);
+      state.committed = sourceCommitted.get(key) ?? -1;
       if (pre) {
         state.preserving = pre.preserve;
         state.translating = pre.reason;
