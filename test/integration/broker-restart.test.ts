@@ -25,7 +25,7 @@ after(async () => {
   await rm(root, { recursive: true, force: true });
 });
 
-// offset-preserving is not in this list: in about one run in six its replication stopped making
+// offset-preserving is not in this list: in one run of twelve its replication stopped making
 // progress (nothing lost) after the source restart cost strait its group assignment; the cause is
 // not found yet. Its kill -9 test is test/integration/offset-preserving.test.ts.
 const MODES = ['at-least-once', 'exactly-once'] as const;
