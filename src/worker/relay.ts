@@ -359,9 +359,7 @@ export class Relay {
         const s = this.slots[slotIndex];
         // Records of a revoked or failed slot are left for the next owner: progress never covers them.
         if (s.state !== SlotState.Active) continue;
-        // The consumer may hand out a record below our position after an unassign/assign race; skip it.
-        if (m.offset < s.nextOffset) continue;
-        s.lastRecordAt = now;
+        // One comparison on the common path: in-order records skip the whole branch.
         if (m.offset !== s.nextOffset) {
           // The consumer may hand out a record below our position after an unassign/assign race; skip it.
           if (m.offset < s.nextOffset) continue;
@@ -369,6 +367,7 @@ export class Relay {
           // offset-preserving slot cannot put this record at its own offset.
           if (s.preserve && s.nextOffset >= 0 && !this.diverged(slotIndex, s.nextOffset, m.offset, sourceHole(s, m.offset))) continue;
         }
+        s.lastRecordAt = now;
         const ts = m.timestamp !== undefined && m.timestamp >= 0 ? m.timestamp : undefined;
         let rc = this.producer.produce(s.targetTopic, m.partition, m.value, m.key, ts, m.headers);
         while (rc === QUEUE_FULL) {

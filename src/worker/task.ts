@@ -42,8 +42,6 @@ export interface RelayTaskInput {
    * in each transaction to the group of `offsetsConsumerConfig` on the target.
    */
   exactlyOnce?: { offsetsConsumerConfig: RdConfig; transactionIntervalMs: number; transactionTimeoutMs: number };
-  /** Data-loss check timing (see RelayOptions.lossCheck); absent = the relay's defaults. */
-  lossCheck?: { quietMs: number; recheckMs: number };
   /** Offset-preserving flows: what a divergence of offsets does (absent = stop-partition). */
   onDivergence?: 'stop-partition' | 'translate';
 }
@@ -142,7 +140,7 @@ export default async function relayTask(input: RelayTaskInput): Promise<RelayTas
         }),
       slotTranslating: (d) => post({ type: 'error', workerId, code: OFFSET_TRANSLATING, message: d.message, retriable: false, slot: d.slot, topic: d.topic, partition: d.partition, offset: BigInt(d.expected) }),
     },
-    { maxInFlight: input.maxInFlight, batchSize: input.batchSize, holdProgress: tx !== undefined, onRevokeRequested: () => txLoop?.commitSoon(), ...(input.lossCheck ? { lossCheck: input.lossCheck } : {}), ...(input.onDivergence ? { onDivergence: input.onDivergence } : {}) },
+    { maxInFlight: input.maxInFlight, batchSize: input.batchSize, holdProgress: tx !== undefined, onRevokeRequested: () => txLoop?.commitSoon(), ...(input.onDivergence ? { onDivergence: input.onDivergence } : {}) },
   );
   if (tx && input.exactlyOnce) {
     const timeoutMs = input.exactlyOnce.transactionTimeoutMs;

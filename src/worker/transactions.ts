@@ -75,8 +75,6 @@ export class TransactionLoop {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private ended = false;
-  /** Totals, for the task's statistics. */
-  readonly totals = { commits: 0, aborts: 0 };
 
   constructor(
     private readonly client: TransactionalClient,
@@ -139,7 +137,6 @@ export class TransactionLoop {
       );
       await this.commitWithRetries();
       relay.releaseHeld();
-      this.totals.commits++;
       this.events.committed(positions.length);
       await client.beginTransaction();
     } catch (err) {
@@ -175,7 +172,6 @@ export class TransactionLoop {
       // The abort purged what was still queued; its reports come back as purged, not failed.
       await waitUntil(() => relay.recordsInFlight === 0, this.options.timeoutMs);
       relay.abortHeld();
-      this.totals.aborts++;
       this.events.aborted(err instanceof Error ? err.message : String(err));
       await client.beginTransaction();
     } catch (abortErr) {
