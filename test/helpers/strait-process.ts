@@ -97,3 +97,35 @@ export class StraitProcess {
     this.child.kill(signal);
   }
 }
+
+/**
+ * The kill -9 scenario of the crash tests: `bursts` times, start strait on `config`, start
+ * producing burst k (`produce(k)`), and, except after the last burst, SIGKILL strait
+ * `killAfterMs(k)` into it, while records are being replicated. Returns the last process (still
+ * running) and the logs of the killed ones. `onStart` registers the running process for cleanup.
+ */
+export async function runWithKills(
+  config: string,
+  bursts: number,
+  produce: (k: number) => Promise<void>,
+  killAfterMs: (k: number) => number,
+  onStart: (p: StraitProcess) => void,
+): Promise<{ last: StraitProcess; killedLogs: string[] }> {
+  const killedLogs: string[] = [];
+  for (let k = 0; ; k++) {
+    const running = new StraitProcess(config);
+    onStart(running);
+    await running.waitForLog(/assigned \d+ partition/);
+    const producing = produce(k);
+    if (k === bursts - 1) {
+      await producing;
+      return { last: running, killedLogs };
+    }
+    await new Promise((r) => setTimeout(r, killAfterMs(k)));
+    running.kill('SIGKILL');
+    const exit = await running.exited;
+    if (exit.signal !== 'SIGKILL') throw new Error(`strait ended by itself (${JSON.stringify(exit)}) before it was killed:\n${running.tail()}`);
+    killedLogs.push(running.log());
+    await producing;
+  }
+}

@@ -8,7 +8,8 @@ import assert from 'node:assert/strict';
 import { KafkaAdmin } from '../../src/kafka/admin.js';
 import { getClusters, uniqueName } from '../helpers/clusters.js';
 import { produceRecords } from '../helpers/records.js';
-import { StraitProcess, writeConfig } from '../helpers/strait-process.js';
+import type { StraitProcess} from '../helpers/strait-process.js';
+import { runWithKills, writeConfig } from '../helpers/strait-process.js';
 import { comparePartitions, waitForCatchUp } from '../helpers/replication.js';
 
 const PARTITIONS = 6;
@@ -34,24 +35,13 @@ void test('kill -9 three times during a run: nothing lost, order kept, duplicate
   const perBurst = RECORDS / bursts;
   let running: StraitProcess | undefined;
   t.after(() => running?.kill('SIGKILL'));
-  for (let k = 0; k < bursts; k++) {
-    running = new StraitProcess(config);
-    await running.waitForLog(/assigned \d+ partition/);
-    const producing = produceRecords(clusters.source.bootstrap, topic, PARTITIONS, k * perBurst, perBurst, topic);
-    if (k < bursts - 1) {
-      // Kill while the burst is being replicated.
-      await new Promise((r) => setTimeout(r, 700 + k * 300));
-      running.kill('SIGKILL');
-      const exit = await running.exited;
-      assert.equal(exit.signal, 'SIGKILL');
-    }
-    await producing;
-  }
+  // Killed while a burst is being replicated.
+  const { last } = await runWithKills(config, bursts, (k) => produceRecords(clusters.source.bootstrap, topic, PARTITIONS, k * perBurst, perBurst, topic), (k) => 700 + k * 300, (p) => (running = p));
   const pairs = [{ source: topic, target: `source.${topic}`, partitions: PARTITIONS }];
   // Duplicates make target end offsets meaningless: wait for strait's committed position instead.
   await waitForCatchUp(clusters.source.bootstrap, clusters.target.bootstrap, pairs, 5 * 60_000, `${topic}-group`);
-  running!.kill('SIGTERM');
-  assert.equal((await running!.exited).code, 0);
+  last.kill('SIGTERM');
+  assert.equal((await last.exited).code, 0);
 
   const cmp = await comparePartitions(clusters.source.bootstrap, clusters.target.bootstrap, pairs, false);
   assert.equal(cmp.records, RECORDS);

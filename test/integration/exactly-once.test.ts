@@ -11,7 +11,8 @@ import { KafkaAdmin } from '../../src/kafka/admin.js';
 import { exactlyOnceOffsetsGroup } from '../../src/coordinator/exactly-once.js';
 import { getClusters, uniqueName } from '../helpers/clusters.js';
 import { produceRecords } from '../helpers/records.js';
-import { StraitProcess, writeConfig } from '../helpers/strait-process.js';
+import type { StraitProcess} from '../helpers/strait-process.js';
+import { runWithKills, writeConfig } from '../helpers/strait-process.js';
 import { comparePartitions, waitForCatchUp } from '../helpers/replication.js';
 
 const PARTITIONS = 6;
@@ -36,22 +37,12 @@ void test('exactly-once: kill -9 three times during a run; a read_committed read
   const perBurst = RECORDS / bursts;
   let running: StraitProcess | undefined;
   t.after(() => running?.kill('SIGKILL'));
-  for (let k = 0; k < bursts; k++) {
-    running = new StraitProcess(config);
-    await running.waitForLog(/assigned \d+ partition/);
-    const producing = produceRecords(clusters.source.bootstrap, topic, PARTITIONS, k * perBurst, perBurst, topic);
-    if (k < bursts - 1) {
-      // Kill while the burst is being replicated: transactions are open.
-      await new Promise((r) => setTimeout(r, 900 + k * 300));
-      running.kill('SIGKILL');
-      assert.equal((await running.exited).signal, 'SIGKILL');
-    }
-    await producing;
-  }
+  // Killed while a burst is being replicated: transactions are open.
+  const { last } = await runWithKills(config, bursts, (k) => produceRecords(clusters.source.bootstrap, topic, PARTITIONS, k * perBurst, perBurst, topic), (k) => 900 + k * 300, (p) => (running = p));
   const pairs = [{ source: topic, target: `source.${topic}`, partitions: PARTITIONS }];
   await waitForCatchUp(clusters.source.bootstrap, clusters.target.bootstrap, pairs, 5 * 60_000, groupId);
-  running!.kill('SIGTERM');
-  assert.equal((await running!.exited).code, 0, running!.log().slice(-3000));
+  last.kill('SIGTERM');
+  assert.equal((await last.exited).code, 0, last.log().slice(-3000));
 
   // The source offsets live in the target, committed with the records: at the source's end.
   const targetAdmin = new KafkaAdmin('target', { 'bootstrap.servers': clusters.target.bootstrap });

@@ -17,7 +17,7 @@ import { rdkafka, type RdError } from '../../src/kafka/binding.js';
 import { partitionRanges, recordId, scanPartitions, type PartitionRange } from '../../src/demo/digest.js';
 import { getClusters, uniqueName } from '../helpers/clusters.js';
 import { produceRecords } from '../helpers/records.js';
-import { StraitProcess, writeConfig } from '../helpers/strait-process.js';
+import { runWithKills, StraitProcess, writeConfig } from '../helpers/strait-process.js';
 import { waitForCatchUp } from '../helpers/replication.js';
 
 const PARTITIONS = 4;
@@ -72,20 +72,13 @@ void test('offset-preserving: kill -9 three times; identical offsets and records
   });
   let running: StraitProcess | undefined;
   t.after(() => running?.kill('SIGKILL'));
-  const logs: string[] = [];
-  for (let k = 0; k < bursts; k++) {
-    running = new StraitProcess(config);
-    await running.waitForLog(/assigned \d+ partition/);
-    const producing = k === 0 ? Promise.resolve() : produceRecords(clusters.source.bootstrap, topic, PARTITIONS, k * perBurst, perBurst, topic);
-    if (k < bursts - 1) {
-      await new Promise((r) => setTimeout(r, 700 + k * 300));
-      running.kill('SIGKILL');
-      const exit = await running.exited;
-      assert.equal(exit.signal, 'SIGKILL');
-      logs.push(running.log());
-    }
-    await producing;
-  }
+  const { last, killedLogs: logs } = await runWithKills(
+    config,
+    bursts,
+    (k) => (k === 0 ? Promise.resolve() : produceRecords(clusters.source.bootstrap, topic, PARTITIONS, k * perBurst, perBurst, topic)),
+    (k) => 700 + k * 300,
+    (p) => (running = p),
+  );
   assert.match(logs[0], new RegExp(`aligned ${remote}-${TRIMMED} with the source log start ${logStart}`), 'the first run aligned the trimmed partition');
   const pairs = [{ source: topic, target: remote, partitions: PARTITIONS }];
   // No duplicates in this mode, so the target's end offsets are the measure.
@@ -101,9 +94,9 @@ void test('offset-preserving: kill -9 three times; identical offsets and records
     const now = new Map((await targetAdmin.groupOffsets(appGroup)).map((o) => [o.partition, o.offset]));
     return positions.every((p) => now.get(p.partition) === p.offset);
   });
-  running!.kill('SIGTERM');
-  assert.equal((await running!.exited).code, 0, running!.tail());
-  assert.doesNotMatch(running!.log() + logs.join(''), /stopped \(offset-preserving mode\)|no longer preserves offsets|DATA LOSS/);
+  last.kill('SIGTERM');
+  assert.equal((await last.exited).code, 0, last.tail());
+  assert.doesNotMatch(last.log() + logs.join(''), /stopped \(offset-preserving mode\)|no longer preserves offsets|DATA LOSS/);
 
   const tgtRanges = await bounds(clusters.target.bootstrap, remote, PARTITIONS);
   for (let p = 0; p < PARTITIONS; p++) {
