@@ -13,21 +13,22 @@
  */
 import { ProgressRing } from '../src/ring/progress-ring.js';
 import { createLatencyHistogram, recordLatency } from '../src/metrics/histogram.js';
-import { Relay, type DeliveryHandler, type SourceConsumer, type SourceRecord, type TargetProducer } from '../src/worker/relay.js';
+import { Relay, type DeliveryHandler, type SourceConsumer, type TargetProducer } from '../src/worker/relay.js';
+import { META_STRIDE, M_OFFSET, M_PARTITION, M_SIZE, M_TIMESTAMP, M_TOPIC, type SourceBatch } from '../src/worker/source-batch.js';
 
 export const RELAY_BATCH = 1024;
 const PARTITIONS = 16;
 
 class BatchConsumer implements SourceConsumer {
-  private waiter: ((batch: SourceRecord[]) => void) | undefined;
-  private ready: SourceRecord[] | undefined;
+  private waiter: ((batch: SourceBatch) => void) | undefined;
+  private ready: SourceBatch | undefined;
   /** Called at each consume(): the previous batch's acknowledgements arrive then. */
   beforeConsume: () => void = () => undefined;
 
   assign(): void {}
   unassign(): void {}
 
-  consume(): Promise<SourceRecord[]> {
+  consume(): Promise<SourceBatch> {
     this.beforeConsume();
     if (this.ready) {
       const b = this.ready;
@@ -37,7 +38,7 @@ class BatchConsumer implements SourceConsumer {
     return new Promise((resolve) => (this.waiter = resolve));
   }
 
-  offer(batch: SourceRecord[]): void {
+  offer(batch: SourceBatch): void {
     const w = this.waiter;
     if (w) {
       this.waiter = undefined;
@@ -111,17 +112,15 @@ export function createRelayLoopBench(): RelayLoopBench {
     { maxInFlight: 100_000, batchSize: RELAY_BATCH },
   );
   for (let p = 0; p < PARTITIONS; p++) relay.assign(p, 'orders', p, 'source.orders', 0);
-  const value = Buffer.alloc(100, 'v');
-  const key = Buffer.from('customer-42');
-  const batch: SourceRecord[] = Array.from({ length: RELAY_BATCH }, (_, i) => ({
-    topic: 'orders',
-    partition: i % PARTITIONS,
-    offset: Math.floor(i / PARTITIONS),
-    value,
-    key,
-    timestamp: 0,
-    size: value.length + key.length,
-  }));
+  // What the binding's consumer hands over: numbers per record (the records stay native).
+  const meta = new Float64Array(RELAY_BATCH * META_STRIDE);
+  for (let i = 0; i < RELAY_BATCH; i++) {
+    meta[i * META_STRIDE + M_TOPIC] = 0;
+    meta[i * META_STRIDE + M_PARTITION] = i % PARTITIONS;
+    meta[i * META_STRIDE + M_SIZE] = 111;
+  }
+  const batch: SourceBatch = { count: RELAY_BATCH, meta, topics: ['orders'] };
+  const empty: SourceBatch = { count: 0, meta, topics: ['orders'] };
   let base = 0;
   let acked = 0;
   let done: (() => void) | undefined;
@@ -140,8 +139,8 @@ export function createRelayLoopBench(): RelayLoopBench {
     prepare() {
       const now = Date.now();
       for (let i = 0; i < RELAY_BATCH; i++) {
-        batch[i].offset = base + Math.floor(i / PARTITIONS);
-        batch[i].timestamp = now - 5;
+        meta[i * META_STRIDE + M_OFFSET] = base + Math.floor(i / PARTITIONS);
+        meta[i * META_STRIDE + M_TIMESTAMP] = now - 5;
       }
       base += RELAY_BATCH / PARTITIONS;
       reader.drain(onRun);
@@ -154,7 +153,7 @@ export function createRelayLoopBench(): RelayLoopBench {
     },
     async stop() {
       relay.stop();
-      consumer.offer([]);
+      consumer.offer(empty);
       await running;
       if (sink === -1) console.log('');
     },

@@ -52,3 +52,27 @@ export interface ConsumerExtras {
 export function extras(consumer: RdConsumer): ConsumerExtras {
   return consumer as unknown as ConsumerExtras;
 }
+
+/**
+ * The relay fast path of the patched binding (native-notes/relay-fast-path.md), on the native
+ * client objects (`_client` of the JavaScript wrappers).
+ */
+export interface NativeRelayConsumer {
+  /** cb(err, count, topics): `topics` is the whole topic table when it grew, else undefined. */
+  consumeRelayBatch(max: number, timeoutMs: number, meta: Float64Array, cb: (err: RdError | null, count?: number, topics?: string[]) => void): void;
+  releaseRelayBatch(): void;
+}
+
+export interface NativeRelayProducer {
+  relayTopic(name: string): number;
+  /** Returns 0 or a librdkafka error code. */
+  produceRelayed(consumer: NativeRelayConsumer, index: number, topicId: number, partition: number): number;
+}
+
+export function nativeConsumer(consumer: RdConsumer): NativeRelayConsumer {
+  return (consumer as unknown as { _client: NativeRelayConsumer })._client;
+}
+
+export function nativeProducer(producer: RdProducer): NativeRelayProducer {
+  return (producer as unknown as { _client: NativeRelayProducer })._client;
+}

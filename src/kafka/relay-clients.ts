@@ -2,9 +2,10 @@
  * The binding-backed SourceConsumer and TargetProducer of the relay loop (src/worker/relay.ts).
  * Thin on purpose: configuration comes from client-config.ts, policy lives in the relay.
  */
-import { rdkafka, extras, type RdError, type RdConsumer, type RdProducer, type RdDeliveryReport } from './binding.js';
+import { rdkafka, extras, nativeConsumer, nativeProducer, type RdError, type RdConsumer, type RdProducer, type NativeRelayConsumer, type NativeRelayProducer } from './binding.js';
 import type { RdConfig } from './client-config.js';
-import type { DeliveryHandler, HeaderList, PartitionStart, SourceConsumer, SourceRecord, TargetProducer } from '../worker/relay.js';
+import type { DeliveryHandler, PartitionStart, SourceConsumer, TargetProducer } from '../worker/relay.js';
+import { META_STRIDE, type SourceBatch } from '../worker/source-batch.js';
 import type { TransactionalClient } from '../worker/transactions.js';
 import { KafkaError } from '../util/errors.js';
 
@@ -31,13 +32,31 @@ function toKafkaError(err: RdError, cluster: string, what: string): KafkaError {
  */
 const ERR_AUTO_OFFSET_RESET = -140;
 
+/**
+ * The consumer's current batch: the records stay in librdkafka's memory (the binding's relay
+ * batch, native-notes/relay-fast-path.md); `native` lets the producer copy them from there.
+ */
+class NativeBatch implements SourceBatch {
+  count = 0;
+  topics: string[] = [];
+  constructor(
+    readonly meta: Float64Array,
+    readonly native: NativeRelayConsumer,
+  ) {}
+}
+
 class BindingSourceConsumer implements SourceConsumer {
   private outOfRange: () => void = () => undefined;
+  private batch: NativeBatch | undefined;
+  private readonly native: NativeRelayConsumer;
 
   constructor(
     private readonly consumer: RdConsumer,
     private readonly cluster: string,
-  ) {}
+    private readonly pollTimeoutMs: number,
+  ) {
+    this.native = nativeConsumer(consumer);
+  }
 
   assign(parts: PartitionStart[]): void {
     extras(this.consumer).incrementalAssign(parts.map((p) => ({ topic: p.topic, partition: p.partition, offset: p.offset })));
@@ -47,15 +66,24 @@ class BindingSourceConsumer implements SourceConsumer {
     extras(this.consumer).incrementalUnassign(parts);
   }
 
-  consume(max: number): Promise<SourceRecord[]> {
+  consume(max: number): Promise<SourceBatch> {
+    // One metadata array per consumer, sized for the largest batch asked for: no allocation per batch.
+    let batch = this.batch;
+    if (!batch || batch.meta.length < max * META_STRIDE) batch = this.batch = new NativeBatch(new Float64Array(max * META_STRIDE), this.native);
+    const b = batch;
     return new Promise((resolve, reject) => {
-      this.consumer.consume(max, (err, messages) => {
+      this.native.consumeRelayBatch(max, this.pollTimeoutMs, b.meta, (err, count, topics) => {
         if (err?.code === ERR_AUTO_OFFSET_RESET) {
           // Not fatal: librdkafka stopped that partition only; the relay finds which and decides.
           this.outOfRange();
-          resolve([]);
+          b.count = 0;
+          resolve(b);
         } else if (err) reject(new KafkaError(`KAFKA_${err.code}`, `consuming failed: ${err.message}`, { cluster: this.cluster }, true, { cause: err }));
-        else resolve(messages);
+        else {
+          if (topics) b.topics = topics;
+          b.count = count ?? 0;
+          resolve(b);
+        }
       });
     });
   }
@@ -82,6 +110,10 @@ class BindingSourceConsumer implements SourceConsumer {
   }
 
   close(): Promise<void> {
+    // The batch's records must be freed before librdkafka's handle (the binding also does it
+    // on disconnect; this keeps the order explicit).
+    this.native.releaseRelayBatch();
+    this.batch = undefined;
     return new Promise((resolve) => this.consumer.disconnect(() => resolve()));
   }
 }
@@ -90,30 +122,43 @@ export async function createSourceConsumer(cluster: string, config: RdConfig, on
   const consumer = new rdkafka.KafkaConsumer(config, {});
   consumer.on('event.error', (err: RdError) => onError(toKafkaError(err, cluster, 'source consumer')));
   await connect(consumer, cluster, 'the source consumer');
-  consumer.setDefaultConsumeTimeout(pollTimeoutMs);
-  // Return what is queued once the first record arrived instead of waiting for `max` records
-  // (private in the binding's typings).
-  extras(consumer).setDefaultIsTimeoutOnlyForFirstMessage(true);
-  return new BindingSourceConsumer(consumer, cluster);
+  return new BindingSourceConsumer(consumer, cluster, pollTimeoutMs);
 }
+
+/** Delivery reports in the binding's compact form: 4 numbers per report (see relay-fast-path.md). */
+const DR_STRIDE = 4;
 
 class BindingTargetProducer implements TargetProducer {
   private handler: DeliveryHandler = () => undefined;
+  private readonly native: NativeRelayProducer;
+  /** Topic handles the binding keeps for produceRelayed(), by name. */
+  private readonly topicIds = new Map<string, number>();
+  /** The binding's table of topic names of delivery reports (sent when it grows). */
+  private reportTopics: string[] = [];
 
   constructor(
     private readonly producer: RdProducer,
     private readonly cluster: string,
   ) {
-    producer.on('delivery-report', (err: RdError | null, report: RdDeliveryReport) => {
-      if (err) this.handler(err.code, err.message, report.topic, report.partition, report.offset);
-      else this.handler(0, undefined, report.topic, report.partition, report.offset);
-    });
+    this.native = nativeProducer(producer);
   }
 
-  produce(topic: string, partition: number, value: Buffer | null, key: Buffer | string | null | undefined, timestamp: number | undefined, headers: HeaderList | undefined): number {
+  /** The binding's compact delivery reports: one call per burst instead of one event per record. */
+  readonly onReports = (reports: Float64Array, topics: string[] | undefined, errors: Record<number, string> | undefined): void => {
+    if (topics) this.reportTopics = topics;
+    const names = this.reportTopics;
+    const handler = this.handler;
+    for (let i = 0, b = 0; b < reports.length; i++, b += DR_STRIDE) {
+      const code = reports[b + 3];
+      handler(code, code === 0 ? undefined : errors?.[i], names[reports[b]], reports[b + 1], reports[b + 2]);
+    }
+  };
+
+  produce(topic: string, partition: number, batch: SourceBatch, index: number): number {
+    let id = this.topicIds.get(topic);
     try {
-      this.producer.produce(topic, partition, value, key, timestamp, undefined, headers as never);
-      return 0;
+      if (id === undefined) this.topicIds.set(topic, (id = this.native.relayTopic(topic)));
+      return this.native.produceRelayed((batch as NativeBatch).native, index, id, partition);
     } catch (err) {
       const code = (err as { code?: unknown }).code;
       return typeof code === 'number' && code !== 0 ? code : -1;
@@ -144,14 +189,26 @@ class BindingTargetProducer implements TargetProducer {
   }
 }
 
+/**
+ * Registers the adapter's compact delivery-report callback before the producer connects (the
+ * binding installs callbacks at connect). The binding's own `dr_cb` option is left out: it would
+ * build an object and emit an event per report.
+ */
+function withCompactReports<T extends BindingTargetProducer>(producer: RdProducer, adapter: T): T {
+  const callback = Object.assign(adapter.onReports.bind(adapter), { straitCompact: true });
+  (producer as unknown as { _cb_configs: { event: Record<string, unknown> } })._cb_configs.event.delivery_cb = callback;
+  return adapter;
+}
+
 export async function createTargetProducer(cluster: string, config: RdConfig, onError: ClientErrorHandler): Promise<TargetProducer> {
-  const producer = new rdkafka.Producer({ ...config, dr_cb: true });
+  const producer = new rdkafka.Producer({ ...config });
+  const adapter = withCompactReports(producer, new BindingTargetProducer(producer, cluster));
   producer.on('event.error', (err: RdError) => onError(toKafkaError(err, cluster, 'target producer')));
   await connect(producer, cluster, 'the target producer');
   // Delivery reports are polled by librdkafka's background thread and handed to this thread's
   // event loop, instead of a JS timer calling poll().
   producer.setPollInBackground(true);
-  return new BindingTargetProducer(producer, cluster);
+  return adapter;
 }
 
 /**
@@ -214,7 +271,8 @@ export async function createTransactionalProducer(
   const transactionalId = String(config['transactional.id']);
   const offsetsConsumer = new rdkafka.KafkaConsumer(offsetsConsumerConfig, {});
   await connect(offsetsConsumer, cluster, 'the consumer of the exactly-once offsets group');
-  const producer = new rdkafka.Producer({ ...config, dr_cb: true });
+  const producer = new rdkafka.Producer({ ...config });
+  const adapter = withCompactReports(producer, new BindingTransactionalProducer(producer, offsetsConsumer, cluster, transactionalId));
   producer.on('event.error', (err: RdError) => onError(toKafkaError(err, cluster, 'target producer')));
   try {
     await connect(producer, cluster, 'the transactional target producer');
@@ -223,5 +281,5 @@ export async function createTransactionalProducer(
     throw err;
   }
   producer.setPollInBackground(true);
-  return new BindingTransactionalProducer(producer, offsetsConsumer, cluster, transactionalId);
+  return adapter;
 }

@@ -1,7 +1,9 @@
 /**
- * The replication loop of one worker for one flow: records from the source consumer go, as the
- * same Buffers, to the same partition of the remote topic through the idempotent producer;
- * delivery reports turn into progress runs written to the worker's progress ring.
+ * The replication loop of one worker for one flow: records from the source consumer go,
+ * unchanged, to the same partition of the remote topic through the idempotent producer;
+ * delivery reports turn into progress runs written to the worker's progress ring. The loop sees
+ * each record only as numbers (src/worker/source-batch.ts): with the binding the record itself
+ * is copied from the consumer to the producer in native code (native-notes/relay-fast-path.md).
  *
  * This module knows nothing of the binding: it talks to a SourceConsumer, a TargetProducer and a
  * ProgressWriter, so unit tests drive it with fakes and the integration tests with the real
@@ -34,19 +36,9 @@
  */
 import { InFlightQueue } from './inflight.js';
 import { classifyPosition, shouldCheck } from './data-loss.js';
+import { META_STRIDE, M_OFFSET, M_PARTITION, M_SIZE, M_TIMESTAMP, M_TOPIC, type SourceBatch } from './source-batch.js';
 
-export type HeaderList = Record<string, Buffer | string | null>[];
-
-export interface SourceRecord {
-  topic: string;
-  partition: number;
-  offset: number;
-  value: Buffer | null;
-  key?: Buffer | string | null;
-  timestamp?: number;
-  headers?: HeaderList;
-  size: number;
-}
+export type { HeaderList, SourceBatch, SourceRecord } from './source-batch.js';
 
 export interface PartitionStart {
   topic: string;
@@ -60,8 +52,11 @@ export interface SourceConsumer {
   assign(parts: PartitionStart[]): void;
   /** Removes partitions from the assignment. */
   unassign(parts: { topic: string; partition: number }[]): void;
-  /** Up to `max` records; resolves with an empty array after the consumer's poll timeout. */
-  consume(max: number): Promise<SourceRecord[]>;
+  /**
+   * Up to `max` records; resolves with an empty batch after the consumer's poll timeout. The
+   * batch (and the records the producer copies from it) stays valid until the next call.
+   */
+  consume(max: number): Promise<SourceBatch>;
   /** The partition's high watermark as last seen in fetch responses (no network call). */
   highWatermark(topic: string, partition: number): number;
   /**
@@ -82,8 +77,12 @@ export interface SourceConsumer {
 export type DeliveryHandler = (errorCode: number, errorMessage: string | undefined, topic: string, partition: number, offset: number) => void;
 
 export interface TargetProducer {
-  /** Queues one record; returns 0 or a librdkafka error code (e.g. QUEUE_FULL). Never throws. */
-  produce(topic: string, partition: number, value: Buffer | null, key: Buffer | string | null | undefined, timestamp: number | undefined, headers: HeaderList | undefined): number;
+  /**
+   * Queues a copy of record `index` of the consumer's current batch (key, value, headers and
+   * timestamp as they are) for `partition` of `topic`; returns 0 or a librdkafka error code
+   * (e.g. QUEUE_FULL). Never throws.
+   */
+  produce(topic: string, partition: number, batch: SourceBatch, index: number): number;
   onDelivery(handler: DeliveryHandler): void;
   /** Re-reads the topic's metadata (its partition count) from the cluster. */
   refreshMetadata(topic: string): Promise<void>;
@@ -350,41 +349,42 @@ export class Relay {
       const batch = await this.consumer.consume(batchSize);
       const now = this.clock();
       if (now >= this.lossCheckAt && !this.lossChecking) this.checkForLoss(now);
-      if (batch.length === 0) continue;
-      this.counters.recordsIn += batch.length;
-      for (let i = 0; i < batch.length; i++) {
-        const m = batch[i];
-        const slotIndex = lookup(this.bySource, m.topic, m.partition);
+      const { count, meta, topics } = batch;
+      if (count === 0) continue;
+      this.counters.recordsIn += count;
+      for (let i = 0, b = 0; i < count; i++, b += META_STRIDE) {
+        const partition = meta[b + M_PARTITION];
+        const offset = meta[b + M_OFFSET];
+        const slotIndex = lookup(this.bySource, topics[meta[b + M_TOPIC]], partition);
         if (slotIndex === undefined) continue; // partition no longer ours (pre-fetched before a revoke)
         const s = this.slots[slotIndex];
         // Records of a revoked or failed slot are left for the next owner: progress never covers them.
         if (s.state !== SlotState.Active) continue;
         // One comparison on the common path: in-order records skip the whole branch.
-        if (m.offset !== s.nextOffset) {
+        if (offset !== s.nextOffset) {
           // The consumer may hand out a record below our position after an unassign/assign race; skip it.
-          if (m.offset < s.nextOffset) continue;
+          if (offset < s.nextOffset) continue;
           // A gap in the source (compaction, transaction markers, aborted records): an
           // offset-preserving slot cannot put this record at its own offset.
-          if (s.preserve && s.nextOffset >= 0 && !this.diverged(slotIndex, s.nextOffset, m.offset, sourceHole(s, m.offset))) continue;
+          if (s.preserve && s.nextOffset >= 0 && !this.diverged(slotIndex, s.nextOffset, offset, sourceHole(s, offset))) continue;
         }
         s.lastRecordAt = now;
-        const ts = m.timestamp !== undefined && m.timestamp >= 0 ? m.timestamp : undefined;
-        let rc = this.producer.produce(s.targetTopic, m.partition, m.value, m.key, ts, m.headers);
+        let rc = this.producer.produce(s.targetTopic, partition, batch, i);
         while (rc === QUEUE_FULL) {
           // The producer's own queue is full (bytes bound): wait for acknowledgements, then retry
           // the same record so order is kept.
           await this.waitForDrain(true);
           if (s.state !== SlotState.Active) break;
-          rc = this.producer.produce(s.targetTopic, m.partition, m.value, m.key, ts, m.headers);
+          rc = this.producer.produce(s.targetTopic, partition, batch, i);
         }
         if (rc === QUEUE_FULL) continue;
-        if (rc === UNKNOWN_PARTITION || rc === UNKNOWN_TOPIC) rc = await this.produceAfterMetadata(s, m, ts, rc);
+        if (rc === UNKNOWN_PARTITION || rc === UNKNOWN_TOPIC) rc = await this.produceAfterMetadata(s, batch, i, rc);
         if (rc !== 0) {
-          this.failSlot(slotIndex, m.offset, rc, `the target producer refused the record (librdkafka error ${rc})`);
+          this.failSlot(slotIndex, offset, rc, `the target producer refused the record (librdkafka error ${rc})`);
           continue;
         }
-        s.nextOffset = m.offset + 1;
-        s.inflight.push(m.offset, ts ?? -1, now, m.size);
+        s.nextOffset = offset + 1;
+        s.inflight.push(offset, meta[b + M_TIMESTAMP], now, meta[b + M_SIZE]);
         this.inFlight++;
       }
     }
@@ -395,11 +395,11 @@ export class Relay {
    * producer's metadata may still predate them: refresh it and retry (same record, so order is
    * kept) until the producer knows the partition, for up to METADATA_WAIT_MS.
    */
-  private async produceAfterMetadata(s: Slot, m: SourceRecord, ts: number | undefined, rc: number): Promise<number> {
+  private async produceAfterMetadata(s: Slot, batch: SourceBatch, index: number, rc: number): Promise<number> {
     const until = this.clock() + METADATA_WAIT_MS;
     while ((rc === UNKNOWN_PARTITION || rc === UNKNOWN_TOPIC) && s.state === SlotState.Active && !this.stopping && this.clock() < until) {
       await this.producer.refreshMetadata(s.targetTopic).catch(() => new Promise((r) => setTimeout(r, 500)));
-      rc = this.producer.produce(s.targetTopic, m.partition, m.value, m.key, ts, m.headers);
+      rc = this.producer.produce(s.targetTopic, s.partition, batch, index);
     }
     return rc;
   }

@@ -5,6 +5,7 @@
 import { afterEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Relay, type DataLoss, type DeliveryHandler, type PartitionStart, type ProgressWriter, type SourceConsumer, type SourceRecord, type TargetProducer } from '../../src/worker/relay.js';
+import { RecordBatch, type SourceBatch } from '../../src/worker/source-batch.js';
 import { classifyPosition, shouldCheck } from '../../src/worker/data-loss.js';
 
 class FakeConsumer implements SourceConsumer {
@@ -25,11 +26,11 @@ class FakeConsumer implements SourceConsumer {
   unassign(parts: { topic: string; partition: number }[]): void {
     this.unassigned.push(...parts);
   }
-  async consume(): Promise<SourceRecord[]> {
+  async consume(): Promise<SourceBatch> {
     const b = this.batches.shift();
-    if (b) return b;
+    if (b) return new RecordBatch(b);
     await new Promise((r) => setTimeout(r, 1));
-    return [];
+    return new RecordBatch([]);
   }
   highWatermark(topic: string, partition: number): number {
     return this.cachedHwm.get(`${topic}/${partition}`) ?? -1;

@@ -6,6 +6,7 @@
 import { afterEach, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Relay, type DeliveryHandler, type ProgressWriter, type SlotDivergence, type SlotError, type SourceConsumer, type SourceRecord, type TargetProducer } from '../../src/worker/relay.js';
+import { RecordBatch, recordAt, type SourceBatch } from '../../src/worker/source-batch.js';
 
 class FakeConsumer implements SourceConsumer {
   batches: SourceRecord[][] = [];
@@ -14,11 +15,11 @@ class FakeConsumer implements SourceConsumer {
   unassign(parts: { topic: string; partition: number }[]): void {
     this.unassigned.push(...parts);
   }
-  async consume(): Promise<SourceRecord[]> {
+  async consume(): Promise<SourceBatch> {
     const b = this.batches.shift();
-    if (b) return b;
+    if (b) return new RecordBatch(b);
     await new Promise((r) => setTimeout(r, 1));
-    return [];
+    return new RecordBatch([]);
   }
   highWatermark(): number {
     return -1;
@@ -32,8 +33,8 @@ class FakeProducer implements TargetProducer {
   private undelivered: { topic: string; partition: number }[] = [];
   private handler: DeliveryHandler = () => undefined;
   next = new Map<string, number>();
-  produce(topic: string, partition: number, value: Buffer | null): number {
-    this.produced.push({ topic, partition, value });
+  produce(topic: string, partition: number, batch: SourceBatch, index: number): number {
+    this.produced.push({ topic, partition, value: recordAt(batch, index).value });
     this.undelivered.push({ topic, partition });
     return 0;
   }

@@ -1,6 +1,7 @@
 import { afterEach, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Relay, type DeliveryHandler, type HeaderList, type PartitionStart, type ProgressWriter, type SlotError, type SourceConsumer, type SourceRecord, type TargetProducer } from '../../src/worker/relay.js';
+import { RecordBatch, recordAt, type SourceBatch } from '../../src/worker/source-batch.js';
 
 /** A scripted consumer: batches are handed out in order; then it idles. */
 class FakeConsumer implements SourceConsumer {
@@ -14,12 +15,12 @@ class FakeConsumer implements SourceConsumer {
   unassign(parts: { topic: string; partition: number }[]): void {
     this.unassigned.push(...parts);
   }
-  async consume(): Promise<SourceRecord[]> {
+  async consume(): Promise<SourceBatch> {
     this.consumeCalls++;
     const b = this.batches.shift();
-    if (b) return b;
+    if (b) return new RecordBatch(b);
     await new Promise((r) => setTimeout(r, 1));
-    return [];
+    return new RecordBatch([]);
   }
   highWatermark(): number {
     return 42;
@@ -44,7 +45,8 @@ class FakeProducer implements TargetProducer {
   private next = new Map<string, number>();
   refuse = new Map<number, number>(); // produce call index -> error code
   queueFullTimes = 0;
-  produce(topic: string, partition: number, value: Buffer | null, key: Buffer | string | null | undefined, timestamp: number | undefined, headers: HeaderList | undefined): number {
+  produce(topic: string, partition: number, batch: SourceBatch, index: number): number {
+    const { value, key, timestamp, headers } = recordAt(batch, index);
     if (this.queueFullTimes > 0) {
       this.queueFullTimes--;
       return -184;

@@ -8,6 +8,7 @@
 import { afterEach, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Relay, type DeliveryHandler, type PartitionStart, type ProgressWriter, type SourceConsumer, type SourceRecord, type TargetProducer } from '../../src/worker/relay.js';
+import { RecordBatch, type SourceBatch } from '../../src/worker/source-batch.js';
 import { TransactionLoop, classify, type TransactionalClient } from '../../src/worker/transactions.js';
 import { resumeOffset, exactlyOnceOffsetsGroup, transactionalId } from '../../src/coordinator/exactly-once.js';
 
@@ -21,11 +22,11 @@ class FakeConsumer implements SourceConsumer {
   unassign(parts: { topic: string; partition: number }[]): void {
     this.unassigned.push(...parts);
   }
-  async consume(): Promise<SourceRecord[]> {
+  async consume(): Promise<SourceBatch> {
     const b = this.batches.shift();
-    if (b) return b;
+    if (b) return new RecordBatch(b);
     await new Promise((r) => setTimeout(r, 1));
-    return [];
+    return new RecordBatch([]);
   }
   highWatermark(): number {
     return -1;
