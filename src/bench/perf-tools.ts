@@ -5,7 +5,7 @@
  * a payload file of the benchmark's value pool) into a fresh topic on the target. A replicator
  * cannot copy faster than the slower of the two, so the limit is that one's rate.
  *
- * The producer writes with strait's client settings (acks=all, lz4, linger 5 ms, 1 MB batches),
+ * The producer writes with strait's client settings (acks=all, lz4, linger 1 ms, 1 MB batches),
  * so "strait / limit" tells how much of the clusters' capacity strait's pipeline leaves unused.
  * ProducerPerformance sends without keys (it has no option for them): the 8-byte keys of the
  * replicated records are the only difference in what is written. Its first fifth of the records
@@ -22,7 +22,7 @@ const CONSUMER_PERFORMANCE = 'org.apache.kafka.tools.ConsumerPerformance';
 export const LIMIT_PRODUCER_PROPS: Readonly<Record<string, string | number>> = {
   acks: 'all',
   'compression.type': 'lz4',
-  'linger.ms': 5,
+  'linger.ms': 1,
   'batch.size': 1_000_000,
 };
 

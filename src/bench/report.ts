@@ -270,7 +270,7 @@ function configNotes(model: ReportModel): string[] {
     `- MM2 (tuned): ${mm2TunedSettings(p)
       .map((s) => `${s.key}=${s.value}`)
       .join(', ')}.`,
-    '- strait: `strait run` with its defaults (workers = cores, lz4, linger.ms 5, batch.size 1 MB); only the metrics endpoint is off.',
+    '- strait: `strait run` with its defaults (workers = cores, lz4, linger.ms 1, batch.size 1 MB); only the metrics endpoint is off.',
     `- limit: ProducerPerformance (${Object.entries(LIMIT_PRODUCER_PROPS)
       .map(([k, v]) => `${k}=${v}`)
       .join(', ')}) into the target while ConsumerPerformance reads the source topic, at the same time; the slower one's records/s.`,
