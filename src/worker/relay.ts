@@ -352,11 +352,19 @@ export class Relay {
       const { count, meta, topics } = batch;
       if (count === 0) continue;
       this.counters.recordsIn += count;
+      // The slots of the current record's topic, looked up again only when the topic changes (a
+      // batch is mostly one topic) or after an await (assignments may have changed meanwhile).
+      let topicIndex = -1;
+      let topicSlots: number[] | undefined;
       for (let i = 0, b = 0; i < count; i++, b += META_STRIDE) {
         const partition = meta[b + M_PARTITION];
         const offset = meta[b + M_OFFSET];
-        const slotIndex = lookup(this.bySource, topics[meta[b + M_TOPIC]], partition);
-        if (slotIndex === undefined) continue; // partition no longer ours (pre-fetched before a revoke)
+        if (meta[b + M_TOPIC] !== topicIndex) {
+          topicIndex = meta[b + M_TOPIC];
+          topicSlots = this.bySource.get(topics[topicIndex]);
+        }
+        const slotIndex = topicSlots?.[partition];
+        if (slotIndex === undefined || slotIndex < 0) continue; // partition no longer ours (pre-fetched before a revoke)
         const s = this.slots[slotIndex];
         // Records of a revoked or failed slot are left for the next owner: progress never covers them.
         if (s.state !== SlotState.Active) continue;
@@ -373,12 +381,16 @@ export class Relay {
         while (rc === QUEUE_FULL) {
           // The producer's own queue is full (bytes bound): wait for acknowledgements, then retry
           // the same record so order is kept.
+          topicIndex = -1;
           await this.waitForDrain(true);
           if (s.state !== SlotState.Active) break;
           rc = this.producer.produce(s.targetTopic, partition, batch, i);
         }
         if (rc === QUEUE_FULL) continue;
-        if (rc === UNKNOWN_PARTITION || rc === UNKNOWN_TOPIC) rc = await this.produceAfterMetadata(s, batch, i, rc);
+        if (rc === UNKNOWN_PARTITION || rc === UNKNOWN_TOPIC) {
+          topicIndex = -1;
+          rc = await this.produceAfterMetadata(s, batch, i, rc);
+        }
         if (rc !== 0) {
           this.failSlot(slotIndex, offset, rc, `the target producer refused the record (librdkafka error ${rc})`);
           continue;
