@@ -4,37 +4,17 @@
  */
 import { afterEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { Relay, type DataLoss, type DeliveryHandler, type PartitionStart, type ProgressWriter, type SourceConsumer, type SourceRecord, type TargetProducer } from '../../src/worker/relay.js';
-import { RecordBatch, type SourceBatch } from '../../src/worker/source-batch.js';
+import { Relay, type DataLoss, type DeliveryHandler, type ProgressWriter, type SourceRecord, type TargetProducer } from '../../src/worker/relay.js';
+import { FakeSourceConsumer } from '../helpers/fake-source-consumer.js';
 import { classifyPosition, shouldCheck } from '../../src/worker/data-loss.js';
 
-class FakeConsumer implements SourceConsumer {
-  batches: SourceRecord[][] = [];
-  assigned: PartitionStart[] = [];
-  unassigned: { topic: string; partition: number }[] = [];
+/** Adds the log start and end the cluster would report, so the relay runs its loss checks. */
+class FakeConsumer extends FakeSourceConsumer {
   /** Log start and end per "topic/partition" as the cluster would report them. */
   logs = new Map<string, { low: number; high: number }>();
-  /** Cached high watermark per "topic/partition" (from fetch responses); default -1. */
-  cachedHwm = new Map<string, number>();
   queries: string[] = [];
   /** When set, watermarks() waits for this promise (to move the slot meanwhile). */
   gate: Promise<void> | undefined;
-  private outOfRange: () => void = () => undefined;
-  assign(parts: PartitionStart[]): void {
-    this.assigned.push(...parts);
-  }
-  unassign(parts: { topic: string; partition: number }[]): void {
-    this.unassigned.push(...parts);
-  }
-  async consume(): Promise<SourceBatch> {
-    const b = this.batches.shift();
-    if (b) return new RecordBatch(b);
-    await new Promise((r) => setTimeout(r, 1));
-    return new RecordBatch([]);
-  }
-  highWatermark(topic: string, partition: number): number {
-    return this.cachedHwm.get(`${topic}/${partition}`) ?? -1;
-  }
   async watermarks(topic: string, partition: number): Promise<{ low: number; high: number }> {
     this.queries.push(`${topic}/${partition}`);
     if (this.gate) await this.gate;
@@ -42,13 +22,6 @@ class FakeConsumer implements SourceConsumer {
     if (!w) throw new Error('unknown partition');
     return w;
   }
-  onOffsetOutOfRange(handler: () => void): void {
-    this.outOfRange = handler;
-  }
-  signalOutOfRange(): void {
-    this.outOfRange();
-  }
-  async close(): Promise<void> {}
 }
 
 class FakeProducer implements TargetProducer {

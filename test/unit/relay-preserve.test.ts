@@ -5,27 +5,11 @@
  */
 import { afterEach, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Relay, type DeliveryHandler, type ProgressWriter, type SlotDivergence, type SlotError, type SourceConsumer, type SourceRecord, type TargetProducer } from '../../src/worker/relay.js';
-import { RecordBatch, recordAt, type SourceBatch } from '../../src/worker/source-batch.js';
+import { Relay, type DeliveryHandler, type ProgressWriter, type SlotDivergence, type SlotError, type SourceRecord, type TargetProducer } from '../../src/worker/relay.js';
+import { recordAt, type SourceBatch } from '../../src/worker/source-batch.js';
+import { FakeSourceConsumer } from '../helpers/fake-source-consumer.js';
 
-class FakeConsumer implements SourceConsumer {
-  batches: SourceRecord[][] = [];
-  unassigned: { topic: string; partition: number }[] = [];
-  assign(): void {}
-  unassign(parts: { topic: string; partition: number }[]): void {
-    this.unassigned.push(...parts);
-  }
-  async consume(): Promise<SourceBatch> {
-    const b = this.batches.shift();
-    if (b) return new RecordBatch(b);
-    await new Promise((r) => setTimeout(r, 1));
-    return new RecordBatch([]);
-  }
-  highWatermark(): number {
-    return -1;
-  }
-  async close(): Promise<void> {}
-}
+class FakeConsumer extends FakeSourceConsumer {}
 
 /** Target offsets continue from `next` per partition; `foreign(n)` appends n records of another writer. */
 class FakeProducer implements TargetProducer {

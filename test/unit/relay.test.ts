@@ -1,31 +1,12 @@
 import { afterEach, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Relay, type DeliveryHandler, type HeaderList, type PartitionStart, type ProgressWriter, type SlotError, type SourceConsumer, type SourceRecord, type TargetProducer } from '../../src/worker/relay.js';
-import { RecordBatch, recordAt, type SourceBatch } from '../../src/worker/source-batch.js';
+import { Relay, type DeliveryHandler, type HeaderList, type ProgressWriter, type SlotError, type SourceRecord, type TargetProducer } from '../../src/worker/relay.js';
+import { recordAt, type SourceBatch } from '../../src/worker/source-batch.js';
+import { FakeSourceConsumer } from '../helpers/fake-source-consumer.js';
 
-/** A scripted consumer: batches are handed out in order; then it idles. */
-class FakeConsumer implements SourceConsumer {
-  batches: SourceRecord[][] = [];
-  assigned: PartitionStart[] = [];
-  unassigned: { topic: string; partition: number }[] = [];
-  consumeCalls = 0;
-  assign(parts: PartitionStart[]): void {
-    this.assigned.push(...parts);
-  }
-  unassign(parts: { topic: string; partition: number }[]): void {
-    this.unassigned.push(...parts);
-  }
-  async consume(): Promise<SourceBatch> {
-    this.consumeCalls++;
-    const b = this.batches.shift();
-    if (b) return new RecordBatch(b);
-    await new Promise((r) => setTimeout(r, 1));
-    return new RecordBatch([]);
-  }
-  highWatermark(): number {
-    return 42;
-  }
-  async close(): Promise<void> {}
+/** The relay tests' consumer: cached high watermark 42 for every partition. */
+class FakeConsumer extends FakeSourceConsumer {
+  override defaultHighWatermark = 42;
 }
 
 interface Produced {

@@ -7,32 +7,12 @@
  */
 import { afterEach, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Relay, type DeliveryHandler, type PartitionStart, type ProgressWriter, type SourceConsumer, type SourceRecord, type TargetProducer } from '../../src/worker/relay.js';
-import { RecordBatch, type SourceBatch } from '../../src/worker/source-batch.js';
+import { Relay, type DeliveryHandler, type ProgressWriter, type SourceRecord, type TargetProducer } from '../../src/worker/relay.js';
+import { FakeSourceConsumer } from '../helpers/fake-source-consumer.js';
 import { TransactionLoop, classify, type TransactionalClient } from '../../src/worker/transactions.js';
 import { resumeOffset, exactlyOnceOffsetsGroup, transactionalId } from '../../src/coordinator/exactly-once.js';
 
-class FakeConsumer implements SourceConsumer {
-  batches: SourceRecord[][] = [];
-  assigned: PartitionStart[] = [];
-  unassigned: { topic: string; partition: number }[] = [];
-  assign(parts: PartitionStart[]): void {
-    this.assigned.push(...parts);
-  }
-  unassign(parts: { topic: string; partition: number }[]): void {
-    this.unassigned.push(...parts);
-  }
-  async consume(): Promise<SourceBatch> {
-    const b = this.batches.shift();
-    if (b) return new RecordBatch(b);
-    await new Promise((r) => setTimeout(r, 1));
-    return new RecordBatch([]);
-  }
-  highWatermark(): number {
-    return -1;
-  }
-  async close(): Promise<void> {}
-}
+class FakeConsumer extends FakeSourceConsumer {}
 
 /** Records are acknowledged when flushed (or purged by an abort); offsets count per partition. */
 class FakeTxProducer implements TargetProducer, TransactionalClient {
