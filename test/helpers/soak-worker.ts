@@ -9,9 +9,18 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { rdkafka, type RdMessage, type RdDeliveryReport, type RdError } from '../../src/kafka/binding.js';
+import { createSourceConsumer, createTargetProducer } from '../../src/kafka/relay-clients.js';
+import { META_STRIDE, M_OFFSET } from '../../src/worker/source-batch.js';
+import type { SourceConsumer, TargetProducer } from '../../src/worker/relay.js';
 
 export interface SoakWorkerData {
   mode: 'relay' | 'churn';
+  /**
+   * Use strait's relay adapters (the binding's relay fast path: records stay native, compact
+   * delivery reports, background polling; native-notes/relay-fast-path.md) instead of the
+   * binding's ordinary consume(), produce() and delivery-report events.
+   */
+  fast: boolean;
   source: string;
   target: string;
   srcTopic: string;
@@ -32,40 +41,101 @@ export interface SoakResult {
 const data = workerData as SoakWorkerData;
 const port = parentPort!;
 
-const producer = new rdkafka.Producer({
+const producerConfig = {
   'bootstrap.servers': data.target,
   'enable.idempotence': true,
   'linger.ms': 5,
   'queue.buffering.max.messages': 200_000,
-  dr_cb: true,
-});
-const consumer = new rdkafka.KafkaConsumer(
-  {
-    'bootstrap.servers': data.source,
-    'group.id': `soak-${data.srcTopic}`,
-    'enable.auto.commit': false,
-    'enable.partition.eof': false,
-  },
-  { 'auto.offset.reset': 'earliest' } as never,
-);
+};
+const consumerConfig = {
+  'bootstrap.servers': data.source,
+  'group.id': `soak-${data.srcTopic}`,
+  'enable.auto.commit': false,
+  'enable.partition.eof': false,
+};
 
 const result: SoakResult = { consumed: 0, produced: 0, delivered: 0, deliveryErrors: 0, gaps: 0, lastOffset: -1 };
 let stopping = false;
 
-producer.on('delivery-report', (err: RdError | null, _report: RdDeliveryReport) => {
-  if (err) result.deliveryErrors++;
+function onDelivery(failed: boolean): void {
+  if (failed) result.deliveryErrors++;
   else result.delivered++;
   if (data.mode === 'relay' && result.delivered + result.deliveryErrors === data.expected) void finish();
-});
-producer.setPollInterval(10);
+}
 
 function connect(client: { connect(o: object, cb: (err: RdError | null) => void): unknown }): Promise<void> {
   return new Promise((resolve, reject) => client.connect({}, (err) => (err ? reject(new Error(err.message)) : resolve())));
 }
 
-function consumeBatch(): Promise<RdMessage[]> {
-  return new Promise((resolve, reject) => consumer.consume(2000, (err, msgs) => (err ? reject(new Error(err.message)) : resolve(msgs))));
+/** How a worker relays: one consumed batch per step. */
+interface Path {
+  step(): Promise<void>;
+  flush(): Promise<void>;
+  close(): Promise<void>;
 }
+
+/** The binding's ordinary calls: a JavaScript object per record and per delivery report. */
+async function ordinaryPath(): Promise<Path> {
+  const producer = new rdkafka.Producer({ ...producerConfig, dr_cb: true });
+  const consumer = new rdkafka.KafkaConsumer(consumerConfig, { 'auto.offset.reset': 'earliest' } as never);
+  producer.on('delivery-report', (err: RdError | null, _report: RdDeliveryReport) => onDelivery(err !== null));
+  producer.setPollInterval(10);
+  await connect(producer);
+  await connect(consumer);
+  consumer.setDefaultConsumeTimeout(100);
+  consumer.assign([{ topic: data.srcTopic, partition: data.partition, offset: 0 }]);
+  const consumeBatch = (): Promise<RdMessage[]> =>
+    new Promise((resolve, reject) => consumer.consume(2000, (err, msgs) => (err ? reject(new Error(err.message)) : resolve(msgs))));
+  return {
+    async step() {
+      const msgs = await consumeBatch();
+      for (const m of msgs) {
+        if (m.offset !== result.lastOffset + 1) result.gaps++;
+        result.lastOffset = m.offset;
+        result.consumed++;
+        producer.produce(data.dstTopic, data.partition, m.value, m.key, m.timestamp, undefined, m.headers);
+        result.produced++;
+      }
+    },
+    flush: () => new Promise<void>((resolve) => producer.flush(60_000, () => resolve())),
+    async close() {
+      await new Promise<void>((resolve) => consumer.disconnect(() => resolve()));
+      await new Promise<void>((resolve) => producer.disconnect(() => resolve()));
+    },
+  };
+}
+
+/** strait's relay adapters over the binding's fast path. */
+async function fastPath(): Promise<Path> {
+  const fail = (err: Error): void => port.postMessage({ type: 'error', message: String(err) });
+  const producer: TargetProducer = await createTargetProducer('target', producerConfig, fail);
+  const consumer: SourceConsumer = await createSourceConsumer('source', { ...consumerConfig, 'auto.offset.reset': 'earliest' }, fail);
+  producer.onDelivery((code) => onDelivery(code !== 0));
+  consumer.assign([{ topic: data.srcTopic, partition: data.partition, offset: 0 }]);
+  return {
+    async step() {
+      const batch = await consumer.consume(2000);
+      for (let i = 0; i < batch.count; i++) {
+        const offset = batch.meta[i * META_STRIDE + M_OFFSET];
+        if (offset !== result.lastOffset + 1) result.gaps++;
+        result.lastOffset = offset;
+        result.consumed++;
+        const rc = producer.produce(data.dstTopic, data.partition, batch, i);
+        if (rc !== 0) throw new Error(`produceRelayed refused record ${offset} with librdkafka error ${rc}`);
+        result.produced++;
+      }
+    },
+    // A flush with background polling may reorder delivery reports (native-notes/
+    // flush-and-background-polling.md); this test only counts them.
+    flush: () => producer.flush(60_000),
+    async close() {
+      await consumer.close();
+      await producer.close();
+    },
+  };
+}
+
+const path = data.fast ? await fastPath() : await ordinaryPath();
 
 async function loop(): Promise<void> {
   while (!stopping) {
@@ -73,14 +143,7 @@ async function loop(): Promise<void> {
       await new Promise((r) => setTimeout(r, 5));
       continue;
     }
-    const msgs = await consumeBatch();
-    for (const m of msgs) {
-      if (m.offset !== result.lastOffset + 1) result.gaps++;
-      result.lastOffset = m.offset;
-      result.consumed++;
-      producer.produce(data.dstTopic, data.partition, m.value, m.key, m.timestamp, undefined, m.headers);
-      result.produced++;
-    }
+    await path.step();
     if (data.mode === 'relay' && result.consumed >= data.expected) return;
   }
 }
@@ -92,12 +155,11 @@ async function finish(): Promise<void> {
   stopping = true;
   // Ordered shutdown: wait for every outstanding delivery report, then disconnect both clients,
   // so no uv handle of the binding is left open when the thread ends.
-  await new Promise<void>((resolve) => producer.flush(60_000, () => resolve()));
+  await path.flush();
   // flush() returns when librdkafka's queue is empty; the reports reach this thread's loop a
   // little later (the binding dispatches them in batches). Give them up to 10 s.
   for (let i = 0; i < 1000 && result.delivered + result.deliveryErrors < result.produced; i++) await new Promise((r) => setTimeout(r, 10));
-  await new Promise<void>((resolve) => consumer.disconnect(() => resolve()));
-  await new Promise<void>((resolve) => producer.disconnect(() => resolve()));
+  await path.close();
   port.postMessage({ type: 'done', result });
   // Let the thread end by itself: with both clients disconnected nothing may keep its event loop
   // alive, so a uv handle the binding left open shows up as a worker that never exits.
@@ -108,10 +170,6 @@ port.on('message', (msg: { type: string }) => {
   if (msg.type === 'stop') void finish();
 });
 
-await connect(producer);
-await connect(consumer);
-consumer.setDefaultConsumeTimeout(100);
-consumer.assign([{ topic: data.srcTopic, partition: data.partition, offset: 0 }]);
 port.postMessage({ type: 'ready' });
 loop().catch((err: unknown) => {
   port.postMessage({ type: 'error', message: String(err) });
