@@ -68,6 +68,42 @@ export const RELAY_CONSUMER_DEFAULTS: RdConfig = {
   'auto.offset.reset': 'earliest',
 };
 
+/**
+ * Why each default differs from librdkafka's (or is stated although it does not): rendered into
+ * docs/config.md (renderClientDefaults), next to the values themselves, so the two cannot drift.
+ */
+const DEFAULT_REASONS: Record<string, string> = {
+  'linger.ms':
+    "librdkafka: 5. In a catch-up the batches fill while earlier requests are in flight, so 1 ms costs no throughput; at a steady load it is most of the replication latency (`strait bench`: p50 2 ms with 1, 8 ms with 5).",
+  'batch.size': "librdkafka's own default, stated: the largest batch librdkafka builds unless told otherwise.",
+  'compression.type':
+    "librdkafka: none. Replication often crosses regions, where bytes cost more than CPU; lz4 is the cheapest codec. It is also most of strait's CPU at large records: `none` saves it where bandwidth is free.",
+  'queue.buffering.max.kbytes':
+    "librdkafka: 1 GiB. Bounds the records of one worker waiting for the target to 256 MiB: a catch-up against a slower target fills it (see Sizing in the README). When full, the worker stops reading until acknowledgements make room; nothing is dropped.",
+  'fetch.max.bytes': "librdkafka's own default, stated: up to 50 MB per fetch response.",
+  'max.partition.fetch.bytes': 'librdkafka: 1 MiB. 4 MiB per partition per fetch: fewer round trips to a distant source cluster.',
+  'fetch.wait.max.ms': 'librdkafka: 500. An idle fetch comes back sooner, so the first fetch of a partition assigned meanwhile is not held behind it.',
+  'queued.max.messages.kbytes':
+    "librdkafka's own default, stated: up to 64 MiB of pre-fetched source records per worker consumer (see Sizing in the README).",
+  'auto.offset.reset':
+    'For the flow\'s group member, which never fetches. The workers\' consumers use `error`: an offset that is out of range is data loss to report, never a silent jump (`onDataLoss`).',
+};
+
+/** The docs table of strait's client defaults (docs/config.md, between the `defaults` markers). */
+export function renderClientDefaults(): string {
+  const lines = ['| Property | Clients | strait\'s default | Why |', '|---|---|---|---|'];
+  const row = (clients: string, defaults: RdConfig): void => {
+    for (const [name, value] of Object.entries(defaults)) {
+      const why = DEFAULT_REASONS[name];
+      if (!why) throw new Error(`client default ${name} has no reason in DEFAULT_REASONS`);
+      lines.push(`| \`${name}\` | ${clients} | \`${String(value)}\` | ${why.replace(/\|/g, '\\|')} |`);
+    }
+  };
+  row('relay producers', RELAY_PRODUCER_DEFAULTS);
+  row('source consumers', RELAY_CONSUMER_DEFAULTS);
+  return lines.join('\n') + '\n';
+}
+
 export function producerConfig(cluster: ClusterConfig, clientId: string, extra: RdConfig = {}): RdConfig {
   return {
     ...RELAY_PRODUCER_DEFAULTS,

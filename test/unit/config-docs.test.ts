@@ -1,6 +1,7 @@
 /**
- * docs/config.md and examples/ must not drift from the code: the key reference and the table of
- * properties strait controls are rendered from the same tables the validator uses, the complete
+ * docs/config.md and examples/ must not drift from the code: the key reference, the table of
+ * properties strait controls and the table of its client defaults are rendered from the same
+ * tables the validator and the clients use, the complete
  * example in the docs is examples/strait.yaml, and every example file validates cleanly.
  *
  * After changing a table, rewrite the generated parts of the page with
@@ -12,6 +13,7 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { renderReference } from '../../src/config/schema.js';
 import { renderControlledProperties } from '../../src/config/client-properties.js';
+import { renderClientDefaults } from '../../src/kafka/client-config.js';
 import { parseConfigWithWarnings } from '../../src/config/load.js';
 
 // Compiled to dist/test/unit: the repository is three levels up.
@@ -29,6 +31,7 @@ const exampleText = readFileSync(`${root}examples/strait.yaml`, 'utf8');
 const generated: Record<string, string> = {
   reference: renderReference(),
   controlled: renderControlledProperties(),
+  defaults: renderClientDefaults(),
   example: '```yaml\n' + exampleText + '```\n',
 };
 
