@@ -82,7 +82,6 @@ class AckingProducer implements TargetProducer {
   }
 
   async refreshMetadata(): Promise<void> {}
-  async flush(): Promise<void> {}
   async close(): Promise<void> {}
 }
 

@@ -46,7 +46,6 @@ export interface ConsumerExtras {
   incrementalUnassign(assignments: { topic: string; partition: number }[]): void;
   assignmentLost(): boolean;
   rebalanceProtocol(): string;
-  setDefaultIsTimeoutOnlyForFirstMessage(value: boolean): void;
 }
 
 export function extras(consumer: RdConsumer): ConsumerExtras {

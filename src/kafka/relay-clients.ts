@@ -133,6 +133,8 @@ class BindingTargetProducer implements TargetProducer {
   private readonly native: NativeRelayProducer;
   /** Topic handles the binding keeps for produceRelayed(), by name. */
   private readonly topicIds = new Map<string, number>();
+  private lastTopic = '';
+  private lastTopicId = -1;
   /** The binding's table of topic names of delivery reports (sent when it grows). */
   private reportTopics: string[] = [];
 
@@ -155,10 +157,15 @@ class BindingTargetProducer implements TargetProducer {
   };
 
   produce(topic: string, partition: number, batch: SourceBatch, index: number): number {
-    let id = this.topicIds.get(topic);
     try {
-      if (id === undefined) this.topicIds.set(topic, (id = this.native.relayTopic(topic)));
-      return this.native.produceRelayed((batch as NativeBatch).native, index, id, partition);
+      // Consecutive records mostly go to one topic: the map is asked only when it changes.
+      if (topic !== this.lastTopic) {
+        let id = this.topicIds.get(topic);
+        if (id === undefined) this.topicIds.set(topic, (id = this.native.relayTopic(topic)));
+        this.lastTopic = topic;
+        this.lastTopicId = id;
+      }
+      return this.native.produceRelayed((batch as NativeBatch).native, index, this.lastTopicId, partition);
     } catch (err) {
       const code = (err as { code?: unknown }).code;
       return typeof code === 'number' && code !== 0 ? code : -1;
@@ -176,12 +183,6 @@ class BindingTargetProducer implements TargetProducer {
         else resolve();
       });
     });
-  }
-
-  flush(timeoutMs: number): Promise<void> {
-    return new Promise((resolve, reject) =>
-      this.producer.flush(timeoutMs, (err) => (err ? reject(new KafkaError(`KAFKA_${err.code}`, `flush failed: ${err.message}`, { cluster: this.cluster }, true, { cause: err })) : resolve())),
-    );
   }
 
   close(): Promise<void> {

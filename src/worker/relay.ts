@@ -86,7 +86,6 @@ export interface TargetProducer {
   onDelivery(handler: DeliveryHandler): void;
   /** Re-reads the topic's metadata (its partition count) from the cluster. */
   refreshMetadata(topic: string): Promise<void>;
-  flush(timeoutMs: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -167,7 +166,7 @@ export interface RelayOptions {
   holdProgress?: boolean;
   /** exactly-once: a revocation needs a transaction commit before its slots count as drained. */
   onRevokeRequested?: () => void;
-  /** Error codes of the producer that mean "this record will never be accepted". */
+  /** The clock of the loss checks and latencies (tests move it); default Date.now. */
   clock?: () => number;
   /**
    * Data-loss checks (see data-loss.ts): a slot is checked once it has had no record for
@@ -423,6 +422,10 @@ export class Relay {
   resumeAt(slot: number, topic: string, partition: number, offset: number): boolean {
     const s = this.slots[slot];
     if (!s || s.state !== SlotState.Lost || s.topic !== topic || s.partition !== partition) return false;
+    // An offset-preserving slot cannot skip the lost range: record `offset` would land at target
+    // offset nextOffset. That is a divergence, decided here, before anything is produced (the
+    // slot stays out of the consumer's assignment if it stops).
+    if (s.preserve && offset !== s.nextOffset && !this.diverged(slot, s.nextOffset, offset, lostRange(s, offset))) return true;
     s.state = SlotState.Active;
     s.nextOffset = offset;
     s.lastRecordAt = this.clock();
@@ -519,8 +522,9 @@ export class Relay {
   // ------------------------------------------------------------------ exactly-once (transactions)
   //
   // The transaction loop (src/worker/transactions.ts) commits every transactionInterval:
-  // pauseIntake() (the loop finishes its batch and parks), flush the producer, positions() are
-  // the source offsets the transaction covers, commit them with the records, releaseHeld() (the
+  // pauseIntake() (the loop finishes its batch and parks), wait until nothing is in flight (never
+  // the producer's flush(): native-notes/flush-and-background-polling.md), positions() are the
+  // source offsets the transaction covers, commit them with the records, releaseHeld() (the
   // runs go to the ring), resumeIntake(). On abort, abortHeld() drops the runs and rewinds every
   // slot to its last committed offset, so the aborted records are read and sent again.
 
@@ -765,6 +769,13 @@ function sourceHole(s: Slot, actual: number): string {
   return (
     `offset-preserving: source ${s.topic} partition ${s.partition} has no record at offset${actual - s.nextOffset > 1 ? `s ${s.nextOffset}..${actual - 1}` : ` ${s.nextOffset}`} ` +
     `(the next record is at ${actual}): a hole from compaction, a transaction marker or aborted records. The target cannot leave a hole, so record ${actual} would land at offset ${s.nextOffset}`
+  );
+}
+
+function lostRange(s: Slot, logStart: number): string {
+  return (
+    `offset-preserving: source ${s.topic} partition ${s.partition} lost offsets ${s.nextOffset}..${logStart - 1} to retention before they were copied. ` +
+    `The target cannot leave a hole, so record ${logStart} would land at offset ${s.nextOffset}`
   );
 }
 

@@ -4,7 +4,7 @@
  */
 import { afterEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { Relay, type DataLoss, type DeliveryHandler, type ProgressWriter, type SourceRecord, type TargetProducer } from '../../src/worker/relay.js';
+import { Relay, type DataLoss, type SlotDivergence, type SlotError, type DeliveryHandler, type ProgressWriter, type SourceRecord, type TargetProducer } from '../../src/worker/relay.js';
 import { FakeSourceConsumer } from '../helpers/fake-source-consumer.js';
 import { classifyPosition, shouldCheck } from '../../src/worker/data-loss.js';
 
@@ -46,7 +46,6 @@ class FakeProducer implements TargetProducer {
     }
   }
   async refreshMetadata(): Promise<void> {}
-  async flush(): Promise<void> {}
   async close(): Promise<void> {}
 }
 
@@ -65,8 +64,10 @@ afterEach(() => {
   for (const r of live.splice(0)) r.stop();
 });
 
-function setup() {
+function setup(onDivergence?: 'stop-partition' | 'translate') {
   const clock = { now: 10_000 };
+  const failed: SlotError[] = [];
+  const translating: SlotDivergence[] = [];
   const consumer = new FakeConsumer();
   const producer = new FakeProducer();
   const ring = new FakeRing();
@@ -79,19 +80,20 @@ function setup() {
     ring,
     { replication: () => undefined, relay: () => undefined },
     {
-      slotFailed: () => undefined,
+      slotFailed: (e) => failed.push(e),
       slotsDrained: (slots) => events.push(`drained ${slots.join(',')}`),
+      slotTranslating: (d) => translating.push(d),
       dataLoss: (l) => {
         losses.push(l);
         events.push(`loss ${l.slot} ring=${ring.entries.length}`);
       },
       positionReset: (r) => resets.push({ slot: r.slot, from: r.from, to: r.to }),
     },
-    { maxInFlight: 1000, batchSize: 100, clock: () => clock.now, lossCheck: { quietMs: 2000, recheckMs: 30_000 } },
+    { maxInFlight: 1000, batchSize: 100, clock: () => clock.now, lossCheck: { quietMs: 2000, recheckMs: 30_000 }, ...(onDivergence ? { onDivergence } : {}) },
   );
   live.push(relay);
   void relay.run();
-  return { clock, consumer, producer, ring, losses, resets, events, relay };
+  return { clock, consumer, producer, ring, losses, resets, events, relay, failed, translating };
 }
 
 void describe('classifyPosition', () => {
@@ -170,6 +172,41 @@ void describe('relay data-loss handling', () => {
     await tick();
     assert.deepEqual(ring.entries, [[0, 2, 25, 0, 1026, 2]]);
     assert.equal(relay.resumeAt(0, 'orders', 0, 25), false, 'only a halted slot resumes');
+  });
+
+  void it('offset-preserving: resuming past a loss stops the partition at the first lost offset, nothing produced', async () => {
+    const { clock, consumer, producer, losses, relay, failed } = setup();
+    consumer.logs.set('orders/0', { low: 25, high: 40 });
+    relay.assign(0, 'orders', 0, 'east.orders', 10, true);
+    clock.now += 2500;
+    await tick(30);
+    assert.equal(losses.length, 1);
+    const assigns = consumer.assigned.length;
+    assert.equal(relay.resumeAt(0, 'orders', 0, 25), true);
+    assert.equal(failed.length, 1);
+    assert.equal(failed[0].divergence, true);
+    assert.equal(failed[0].offset, 10, 'stopped where the target continues');
+    assert.match(failed[0].message, /lost offsets 10\.\.24 to retention.*record 25 would land at offset 10/);
+    assert.equal(consumer.assigned.length, assigns, 'not read again');
+    consumer.batches.push([rec('orders', 0, 25)]);
+    await tick();
+    assert.equal(producer.produced, 0);
+  });
+
+  void it('offset-preserving with onDivergence: translate: resuming past a loss switches to translation and copies on', async () => {
+    const { clock, consumer, producer, ring, relay, failed, translating } = setup('translate');
+    consumer.logs.set('orders/0', { low: 25, high: 40 });
+    relay.assign(0, 'orders', 0, 'east.orders', 10, true);
+    clock.now += 2500;
+    await tick(30);
+    assert.equal(relay.resumeAt(0, 'orders', 0, 25), true);
+    assert.deepEqual(failed, []);
+    assert.deepEqual(translating.map((d) => [d.expected, d.actual]), [[10, 25]]);
+    consumer.batches.push([rec('orders', 0, 25)]);
+    await tick();
+    producer.deliver();
+    await tick();
+    assert.deepEqual(ring.entries, [[0, 1, 25, 0, 1025, 1]]);
   });
 
   void it('reports a loss only after the records in flight before it are acknowledged and in the ring', async () => {

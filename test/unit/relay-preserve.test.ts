@@ -38,7 +38,6 @@ class FakeProducer implements TargetProducer {
     }
   }
   async refreshMetadata(): Promise<void> {}
-  async flush(): Promise<void> {}
   async close(): Promise<void> {}
 }
 

@@ -64,7 +64,6 @@ class FakeProducer implements TargetProducer {
     this.metadataRefreshes++;
     return Promise.resolve();
   }
-  async flush(): Promise<void> {}
   async close(): Promise<void> {}
 }
 

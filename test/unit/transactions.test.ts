@@ -14,7 +14,7 @@ import { resumeOffset, exactlyOnceOffsetsGroup, transactionalId } from '../../sr
 
 class FakeConsumer extends FakeSourceConsumer {}
 
-/** Records are acknowledged when flushed (or purged by an abort); offsets count per partition. */
+/** Records are acknowledged 1 ms after produce, or when the test calls deliver() (`hold`); offsets count per partition. */
 class FakeTxProducer implements TargetProducer, TransactionalClient {
   readonly transactionalId = 'g-test-0';
   calls: string[] = [];
@@ -36,11 +36,6 @@ class FakeTxProducer implements TargetProducer, TransactionalClient {
     this.handler = handler;
   }
   refreshMetadata(): Promise<void> {
-    return Promise.resolve();
-  }
-  flush(): Promise<void> {
-    this.calls.push('flush');
-    this.deliver();
     return Promise.resolve();
   }
   deliver(): void {
