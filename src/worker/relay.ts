@@ -500,7 +500,7 @@ export class Relay {
       const s = this.slots[slot];
       const loss = s.pendingLoss;
       if (!loss) continue;
-      if (s.inflight.length > 0) {
+      if (!this.drained(s)) {
         left = true;
         continue;
       }
@@ -559,7 +559,7 @@ export class Relay {
   positions(): { slot: number; targetTopic: string; partition: number; next: number }[] {
     const out: { slot: number; targetTopic: string; partition: number; next: number }[] = [];
     this.slots.forEach((s, slot) => {
-      if ((s.state === SlotState.Active || s.state === SlotState.Revoking) && s.nextOffset >= 0 && s.nextOffset !== s.committedNext) {
+      if (holdsRecords(s) && s.nextOffset >= 0 && s.nextOffset !== s.committedNext) {
         out.push({ slot, targetTopic: s.targetTopic, partition: s.partition, next: s.nextOffset });
       }
     });
@@ -579,7 +579,7 @@ export class Relay {
     const h = this.held;
     for (let i = 0; i < h.length; i += 6) this.writeRun(h[i], h[i + 1], h[i + 2], h[i + 3], h[i + 4], h[i + 5]);
     h.length = 0;
-    for (const s of this.slots) if (s.state === SlotState.Active || s.state === SlotState.Revoking) s.committedNext = s.nextOffset;
+    for (const s of this.slots) if (holdsRecords(s)) s.committedNext = s.nextOffset;
     this.failedInTransaction = false;
     this.checkRevoked();
   }
@@ -600,6 +600,15 @@ export class Relay {
         // Re-assigning drops what librdkafka pre-fetched for the partition and fetches again
         // from the committed offset.
         this.consumer.unassign([{ topic: s.topic, partition: s.partition }]);
+        this.consumer.assign([{ topic: s.topic, partition: s.partition, offset: s.committedNext }]);
+      } else if (s.state === SlotState.Lost && s.nextOffset !== s.committedNext) {
+        // Halted on a loss not reported yet (reports wait for the commit): the aborted records
+        // before the loss are read again, and the loss is found again after them.
+        s.state = SlotState.Active;
+        s.pendingLoss = undefined;
+        s.nextOffset = s.committedNext;
+        s.lastRecordAt = this.clock();
+        s.checkedOffset = -1;
         this.consumer.assign([{ topic: s.topic, partition: s.partition, offset: s.committedNext }]);
       } else if (s.state === SlotState.Revoking) {
         s.nextOffset = s.committedNext;
@@ -732,6 +741,16 @@ export class Relay {
     this.events.slotFailed(divergence ? { slot: slotIndex, topic: s.topic, partition: s.partition, offset, code, message, divergence } : { slot: slotIndex, topic: s.topic, partition: s.partition, offset, code, message });
   }
 
+  /**
+   * Every record the slot read is acknowledged and, in exactly-once, committed (or given up by
+   * an abort): what a revocation and a loss report both wait for, so that the coordinator has
+   * the slot's progress before it hears of either.
+   */
+  private drained(s: Slot): boolean {
+    if (s.inflight.length > 0) return false;
+    return !this.options.holdProgress || s.state === SlotState.Failed || s.nextOffset === s.committedNext;
+  }
+
   private checkRevoked(): void {
     // A loss of a slot being revoked is announced before the slot is (its records are gone either way).
     this.reportLosses();
@@ -739,9 +758,7 @@ export class Relay {
     const drained: number[] = [];
     for (const slot of this.revoking) {
       const s = this.slots[slot];
-      if (s.inflight.length > 0) continue;
-      // exactly-once: drained means committed (or given up by an abort).
-      if (this.options.holdProgress && s.state !== SlotState.Failed && s.nextOffset !== s.committedNext) continue;
+      if (!this.drained(s)) continue;
       this.closeRun(slot);
       drained.push(slot);
     }
@@ -770,6 +787,11 @@ function sourceHole(s: Slot, actual: number): string {
     `offset-preserving: source ${s.topic} partition ${s.partition} has no record at offset${actual - s.nextOffset > 1 ? `s ${s.nextOffset}..${actual - 1}` : ` ${s.nextOffset}`} ` +
     `(the next record is at ${actual}): a hole from compaction, a transaction marker or aborted records. The target cannot leave a hole, so record ${actual} would land at offset ${s.nextOffset}`
   );
+}
+
+/** exactly-once: the slot may have records in the open transaction (commit and abort concern it). */
+function holdsRecords(s: Slot): boolean {
+  return s.state === SlotState.Active || s.state === SlotState.Revoking || s.state === SlotState.Lost;
 }
 
 function lostRange(s: Slot, logStart: number): string {

@@ -64,7 +64,7 @@ afterEach(() => {
   for (const r of live.splice(0)) r.stop();
 });
 
-function setup(onDivergence?: 'stop-partition' | 'translate') {
+function setup(onDivergence?: 'stop-partition' | 'translate', holdProgress = false) {
   const clock = { now: 10_000 };
   const failed: SlotError[] = [];
   const translating: SlotDivergence[] = [];
@@ -89,7 +89,7 @@ function setup(onDivergence?: 'stop-partition' | 'translate') {
       },
       positionReset: (r) => resets.push({ slot: r.slot, from: r.from, to: r.to }),
     },
-    { maxInFlight: 1000, batchSize: 100, clock: () => clock.now, lossCheck: { quietMs: 2000, recheckMs: 30_000 }, ...(onDivergence ? { onDivergence } : {}) },
+    { maxInFlight: 1000, batchSize: 100, clock: () => clock.now, lossCheck: { quietMs: 2000, recheckMs: 30_000 }, holdProgress, ...(onDivergence ? { onDivergence } : {}) },
   );
   live.push(relay);
   void relay.run();
@@ -207,6 +207,39 @@ void describe('relay data-loss handling', () => {
     producer.deliver();
     await tick();
     assert.deepEqual(ring.entries, [[0, 1, 25, 0, 1025, 1]]);
+  });
+
+  void it('exactly-once: a loss is reported only once the records read before it are committed', async () => {
+    const { clock, consumer, producer, ring, losses, events, relay } = setup(undefined, true);
+    consumer.logs.set('orders/0', { low: 25, high: 40 });
+    relay.assign(0, 'orders', 0, 'east.orders', 10);
+    consumer.batches.push([rec('orders', 0, 10), rec('orders', 0, 11)]);
+    await tick();
+    producer.deliver();
+    clock.now += 2500;
+    await tick(30);
+    assert.deepEqual(consumer.unassigned, [{ topic: 'orders', partition: 0 }], 'halted on the loss');
+    assert.deepEqual(losses, [], 'not before the transaction holding records 10 and 11 commits');
+    assert.deepEqual(relay.positions(), [{ slot: 0, targetTopic: 'east.orders', partition: 0, next: 12 }], 'the halted slot is in the commit');
+    relay.releaseHeld();
+    assert.deepEqual(ring.entries, [[0, 2, 10, 0, 1011, 2]]);
+    assert.deepEqual(events, ['loss 0 ring=1']);
+    assert.deepEqual((losses as DataLoss[]).map((l) => [l.from, l.to]), [[12, 25]]);
+  });
+
+  void it('exactly-once: an abort before the loss is reported reads the aborted records again instead', async () => {
+    const { clock, consumer, producer, losses, relay } = setup(undefined, true);
+    consumer.logs.set('orders/0', { low: 25, high: 40 });
+    relay.assign(0, 'orders', 0, 'east.orders', 10);
+    consumer.batches.push([rec('orders', 0, 10), rec('orders', 0, 11)]);
+    await tick();
+    producer.deliver();
+    clock.now += 2500;
+    await tick(30);
+    relay.abortHeld();
+    assert.deepEqual(consumer.assigned.at(-1), { topic: 'orders', partition: 0, offset: 10 }, 'read again from the committed offset');
+    assert.deepEqual(relay.positions(), []);
+    assert.deepEqual(losses, []);
   });
 
   void it('reports a loss only after the records in flight before it are acknowledged and in the ring', async () => {
