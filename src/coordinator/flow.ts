@@ -26,7 +26,7 @@ import type { Logger } from 'pino';
 import type { ClusterConfig, EngineConfig, FlowConfig } from '../config/types.js';
 import { remoteTopicName, shouldReplicateTopic } from '../mirror/policy.js';
 import type { GroupHandlers, GroupMember, TopicPartition } from '../kafka/group-member.js';
-import { partitionKey } from '../kafka/group-member.js';
+import { partitionKey } from '../util/partition-key.js';
 import type { TopicInfo } from '../kafka/admin.js';
 import { OffsetRuns } from './offset-map.js';
 import type { WorkerChannel } from './worker-channel.js';
@@ -545,7 +545,7 @@ export class FlowCoordinator {
     const todo = parts
       .filter((p) => !unavailable.has(p.topic) && !this.partitions.has(partitionKey(p.topic, p.partition)) && !policy.isHeartbeatsTopic(p.topic))
       .map((p) => ({ topic: p.topic, partition: p.partition, targetTopic: remoteTopicName(this.deps.flow, p.topic), committed: committed.get(partitionKey(p.topic, p.partition)) }));
-    return preserve.starts(todo, partitionKey);
+    return preserve.starts(todo);
   }
 
   private leastLoaded(): WorkerChannel {

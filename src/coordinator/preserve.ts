@@ -22,6 +22,7 @@ import type { Logger } from 'pino';
 import { FILLER_HEADER } from '../kafka/filler.js';
 import type { FullRecord } from '../kafka/record-at.js';
 import { describeError } from '../util/errors.js';
+import { partitionKey } from '../util/partition-key.js';
 
 /** Partitions whose start is worked out at the same time. */
 const PARALLEL_STARTS = 4;
@@ -173,8 +174,8 @@ export class PreserveStarter {
     private readonly retryAttempts = 20,
   ) {}
 
-  /** The start of each partition (key "topic\0partition" as partitionKey makes it). */
-  async starts(parts: PreservePartition[], key: (topic: string, partition: number) => string): Promise<Map<string, PreserveStart>> {
+  /** The start of each partition, by partitionKey. */
+  async starts(parts: PreservePartition[]): Promise<Map<string, PreserveStart>> {
     const out = new Map<string, PreserveStart>();
     if (parts.length === 0) return out;
     let src: Map<string, LogBounds>;
@@ -185,7 +186,7 @@ export class PreserveStarter {
     } catch (err) {
       const reason = `cannot read the log offsets to resume with offsets preserved: ${describeError(err)}; restart strait (or let the partitions be reassigned) to try again`;
       this.log.error({ flow: this.flow, partitions: parts.map((p) => `${p.topic}-${p.partition}`) }, `flow ${this.flow}: ${parts.length} partition(s) held but not replicated: ${reason}`);
-      for (const p of parts) out.set(key(p.topic, p.partition), { stopped: true, offset: -1, reason });
+      for (const p of parts) out.set(partitionKey(p.topic, p.partition), { stopped: true, offset: -1, reason });
       return out;
     }
     // Each partition reads up to two records with short-lived consumers (a connection each):
@@ -193,18 +194,18 @@ export class PreserveStarter {
     await forEachLimited(parts, PARALLEL_STARTS, async (p) => {
       const name = `${p.topic}-${p.partition}`;
       try {
-        const source = src.get(key(p.topic, p.partition));
-        const target = tgt.get(key(p.targetTopic, p.partition));
+        const source = src.get(partitionKey(p.topic, p.partition));
+        const target = tgt.get(partitionKey(p.targetTopic, p.partition));
         if (!source || !target) throw new Error(`no log offsets for ${source ? p.targetTopic : p.topic} partition ${p.partition}`);
         const read = recordsToRead(source, target);
         const targetLast = read.target === undefined ? undefined : await this.adapters.readRecord('target', p.targetTopic, p.partition, read.target);
         const sourceAtLast = read.source === undefined ? undefined : await this.adapters.readRecord('source', p.topic, p.partition, read.source);
         const d = decideStart({ source, target, targetLast, sourceAtLast, onDivergence: this.onDivergence });
-        out.set(key(p.topic, p.partition), await this.carryOut(p, d, name));
+        out.set(partitionKey(p.topic, p.partition), await this.carryOut(p, d, name));
       } catch (err) {
         const reason = `cannot determine where to resume with offsets preserved: ${describeError(err)}; restart strait (or let the partition be reassigned) to try again`;
         this.log.error({ flow: this.flow, topic: p.topic, partition: p.partition }, `flow ${this.flow}: partition ${name} is held but not replicated: ${reason}`);
-        out.set(key(p.topic, p.partition), { stopped: true, offset: -1, reason });
+        out.set(partitionKey(p.topic, p.partition), { stopped: true, offset: -1, reason });
       }
     });
     return out;

@@ -7,7 +7,7 @@ import type { KafkaAdmin } from '../kafka/admin.js';
 import type { RdConfig } from '../kafka/client-config.js';
 import { writeFillers } from '../kafka/filler.js';
 import { readRecordAt } from '../kafka/record-at.js';
-import { partitionKey } from '../kafka/group-member.js';
+import { partitionKey } from '../util/partition-key.js';
 import type { LogBounds, PreserveAdapters } from '../coordinator/preserve.js';
 
 export interface PreserveClients {

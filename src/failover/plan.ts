@@ -5,6 +5,7 @@
  */
 import type { FlowMode } from '../config/types.js';
 import type { TranslatedOffset } from '../mirror/client.js';
+import { partitionKey } from '../util/partition-key.js';
 
 /** One source partition of the flow at failover time. */
 export interface LagInput {
@@ -163,7 +164,6 @@ export interface GroupPlanInput {
   allowStale: boolean;
 }
 
-const pkey = (topic: string, partition: number): string => `${topic}\u0000${partition}`;
 
 function sortOffsets(rows: PlannedOffset[]): PlannedOffset[] {
   return rows.sort((a, b) => (a.remoteTopic === b.remoteTopic ? a.partition - b.partition : a.remoteTopic < b.remoteTopic ? -1 : 1));
@@ -188,7 +188,7 @@ function planIdentity(input: GroupPlanInput): GroupPlan {
   const offsets: PlannedOffset[] = [];
   for (const s of input.sourceCommitted ?? []) {
     const remoteTopic = input.remoteTopicOf(s.topic);
-    const end = input.targetEnds?.get(pkey(remoteTopic, s.partition));
+    const end = input.targetEnds?.get(partitionKey(remoteTopic, s.partition));
     const ahead = end !== undefined && s.offset > end;
     offsets.push({ sourceTopic: s.topic, remoteTopic, partition: s.partition, targetOffset: ahead ? end : s.offset, sourceCommitted: s.offset, status: ahead ? 'ahead' : 'ok' });
   }
@@ -200,7 +200,7 @@ function planIdentity(input: GroupPlanInput): GroupPlan {
 function planCheckpoints(input: GroupPlanInput, translation: Translation): GroupPlan {
   const rows = new Map<string, PlannedOffset>();
   for (const c of input.checkpoints) {
-    rows.set(pkey(c.topic, c.partition), {
+    rows.set(partitionKey(c.topic, c.partition), {
       sourceTopic: input.sourceTopicOf(c.topic),
       remoteTopic: c.topic,
       partition: c.partition,
@@ -211,9 +211,9 @@ function planCheckpoints(input: GroupPlanInput, translation: Translation): Group
   }
   for (const s of input.sourceCommitted ?? []) {
     const remoteTopic = input.remoteTopicOf(s.topic);
-    const row = rows.get(pkey(remoteTopic, s.partition));
+    const row = rows.get(partitionKey(remoteTopic, s.partition));
     if (!row) {
-      rows.set(pkey(remoteTopic, s.partition), { sourceTopic: s.topic, remoteTopic, partition: s.partition, targetOffset: undefined, sourceCommitted: s.offset, status: 'missing' });
+      rows.set(partitionKey(remoteTopic, s.partition), { sourceTopic: s.topic, remoteTopic, partition: s.partition, targetOffset: undefined, sourceCommitted: s.offset, status: 'missing' });
       continue;
     }
     row.sourceCommitted = s.offset;

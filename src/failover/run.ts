@@ -22,6 +22,7 @@ import { latestCheckpoints, type TranslatedOffset } from '../mirror/client.js';
 import { decodeCheckpoint } from '../mirror/formats.js';
 import { policyForFlow, remoteTopicName, shouldReplicateGroup, shouldReplicateTopic } from '../mirror/policy.js';
 import { describeError, StraitError } from '../util/errors.js';
+import { partitionKey } from '../util/partition-key.js';
 import { flowRpoMs, offsetsToCommit, partitionLag, planGroup, selectGroups, translationFor, type GroupPlan, type PartitionLag, type SourcePosition, type Translation } from './plan.js';
 
 export interface FailoverOptions {
@@ -122,7 +123,6 @@ export interface FailoverReport {
   ok: boolean;
 }
 
-const pkey = (topic: string, partition: number): string => `${topic}\u0000${partition}`;
 /** The last records of a remote partition read to find the last replicated timestamp (markers may end it). */
 const LAST_RECORDS = 16;
 const STATUS_EVERY_MS = 2_000;
@@ -284,23 +284,23 @@ async function lagOf(options: FailoverOptions, source: KafkaAdmin, sourceConfig:
   const infos = await source.describeTopics(topics);
   const parts = infos.flatMap((t) => Array.from({ length: t.partitions }, (_, partition) => ({ topic: t.name, partition })));
   const [starts, ends, committed] = await Promise.all([source.listOffsets(parts, 'earliest'), source.listOffsets(parts, 'latest'), source.groupOffsets(flow.groupId)]);
-  const startOf = new Map(starts.map((o) => [pkey(o.topic, o.partition), o.offset]));
-  const endOf = new Map(ends.map((o) => [pkey(o.topic, o.partition), o.offset]));
-  const committedOf = new Map(committed.map((o) => [pkey(o.topic, o.partition), o.offset]));
+  const startOf = new Map(starts.map((o) => [partitionKey(o.topic, o.partition), o.offset]));
+  const endOf = new Map(ends.map((o) => [partitionKey(o.topic, o.partition), o.offset]));
+  const committedOf = new Map(committed.map((o) => [partitionKey(o.topic, o.partition), o.offset]));
   const now = Date.now();
   const inputs = parts.map((p) => ({
     topic: p.topic,
     partition: p.partition,
     remoteTopic: remoteTopicName(flow, p.topic),
-    logStart: startOf.get(pkey(p.topic, p.partition)) ?? 0,
-    end: endOf.get(pkey(p.topic, p.partition)) ?? 0,
-    committed: committedOf.get(pkey(p.topic, p.partition)),
+    logStart: startOf.get(partitionKey(p.topic, p.partition)) ?? 0,
+    end: endOf.get(partitionKey(p.topic, p.partition)) ?? 0,
+    committed: committedOf.get(partitionKey(p.topic, p.partition)),
   }));
   // The first record not replicated tells how old the oldest unreplicated data is (the RPO).
   const behind = inputs.map((i) => partitionLag(i, now)).filter((l) => l.lag > 0);
   const firsts = await readRecordsFrom(flow.source, sourceConfig, behind.map((l) => ({ topic: l.topic, partition: l.partition, offset: l.replicatedOffset, max: 1 })));
   return inputs
-    .map((i) => partitionLag({ ...i, firstUnreplicatedTimestamp: firsts.get(pkey(i.topic, i.partition))?.[0]?.timestamp }, now))
+    .map((i) => partitionLag({ ...i, firstUnreplicatedTimestamp: firsts.get(partitionKey(i.topic, i.partition))?.[0]?.timestamp }, now))
     .sort((a, b) => (a.topic === b.topic ? a.partition - b.partition : a.topic < b.topic ? -1 : 1));
 }
 
@@ -308,16 +308,16 @@ async function lastReplicated(target: KafkaAdmin, targetConfig: RdConfig, cluste
   const infos = await target.describeTopics(remotes);
   const parts = infos.flatMap((t) => Array.from({ length: t.partitions }, (_, partition) => ({ topic: t.name, partition })));
   const [starts, ends] = await Promise.all([target.listOffsets(parts, 'earliest'), target.listOffsets(parts, 'latest')]);
-  const startOf = new Map(starts.map((o) => [pkey(o.topic, o.partition), o.offset]));
-  const endOf = new Map(ends.map((o) => [pkey(o.topic, o.partition), o.offset]));
+  const startOf = new Map(starts.map((o) => [partitionKey(o.topic, o.partition), o.offset]));
+  const endOf = new Map(ends.map((o) => [partitionKey(o.topic, o.partition), o.offset]));
   const reads = parts
-    .filter((p) => (endOf.get(pkey(p.topic, p.partition)) ?? 0) > (startOf.get(pkey(p.topic, p.partition)) ?? 0))
-    .map((p) => ({ ...p, offset: Math.max(startOf.get(pkey(p.topic, p.partition)) ?? 0, (endOf.get(pkey(p.topic, p.partition)) ?? 0) - LAST_RECORDS), max: LAST_RECORDS }));
+    .filter((p) => (endOf.get(partitionKey(p.topic, p.partition)) ?? 0) > (startOf.get(partitionKey(p.topic, p.partition)) ?? 0))
+    .map((p) => ({ ...p, offset: Math.max(startOf.get(partitionKey(p.topic, p.partition)) ?? 0, (endOf.get(partitionKey(p.topic, p.partition)) ?? 0) - LAST_RECORDS), max: LAST_RECORDS }));
   const records = await readRecordsFrom(cluster, targetConfig, reads);
   return parts
     .map((p) => {
-      const last = records.get(pkey(p.topic, p.partition))?.at(-1);
-      return { remoteTopic: p.topic, partition: p.partition, endOffset: endOf.get(pkey(p.topic, p.partition)) ?? 0, lastTimestamp: last?.timestamp };
+      const last = records.get(partitionKey(p.topic, p.partition))?.at(-1);
+      return { remoteTopic: p.topic, partition: p.partition, endOffset: endOf.get(partitionKey(p.topic, p.partition)) ?? 0, lastTimestamp: last?.timestamp };
     })
     .sort((a, b) => (a.remoteTopic === b.remoteTopic ? a.partition - b.partition : a.remoteTopic < b.remoteTopic ? -1 : 1));
 }
@@ -368,7 +368,7 @@ async function translateGroups(
   if (translationFor(flow.mode) === 'identity') {
     const infos = await target.describeTopics(flowSourceTopics.map((t) => remoteTopicName(flow, t)));
     const ends = await target.listOffsets(infos.flatMap((t) => Array.from({ length: t.partitions }, (_, partition) => ({ topic: t.name, partition }))), 'latest');
-    targetEnds = new Map(ends.map((o) => [pkey(o.topic, o.partition), o.offset]));
+    targetEnds = new Map(ends.map((o) => [partitionKey(o.topic, o.partition), o.offset]));
   }
   const members = await target.groupMembers(selected);
   const outcomes: GroupOutcome[] = [];

@@ -13,6 +13,7 @@
 import { rdkafka, extras, type RdConsumer, type RdError } from './binding.js';
 import type { RdConfig } from './client-config.js';
 import { KafkaError } from '../util/errors.js';
+import { partitionKey } from '../util/partition-key.js';
 
 export interface TopicPartition {
   topic: string;
@@ -53,9 +54,6 @@ export const GROUP_MEMBER_DEFAULTS: RdConfig = {
   'heartbeat.interval.ms': 2_000,
 };
 
-export function partitionKey(topic: string, partition: number): string {
-  return `${topic}\u0000${partition}`;
-}
 
 class BindingGroupMember implements GroupMember {
   private closed = false;

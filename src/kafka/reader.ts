@@ -11,6 +11,7 @@
 import { rdkafka, type RdError, type RdMessage } from './binding.js';
 import type { RdConfig } from './client-config.js';
 import { KafkaError } from '../util/errors.js';
+import { partitionKey } from '../util/partition-key.js';
 
 export interface RawRecord {
   offset: number;
@@ -27,7 +28,8 @@ export interface ReadOptions {
 
 const DEFAULT_TIMEOUT_MS = 60_000;
 
-function fail(err: RdError, cluster: string, topic: string, partition: number, what: string): KafkaError {
+/** A consume or read error of one partition, as a KafkaError naming it. */
+export function readFailure(err: RdError, cluster: string, topic: string, partition: number, what: string): KafkaError {
   return new KafkaError(`KAFKA_${err.code}`, `${what} failed: ${err.message}`, { cluster, topic, partition }, err.isRetriable === true, { cause: err });
 }
 
@@ -50,12 +52,12 @@ export async function readPartitionToEnd(cluster: string, config: RdConfig, topi
     { 'auto.offset.reset': 'earliest' },
   );
   await new Promise<void>((resolve, reject) =>
-    consumer.connect({ timeout: Math.min(timeoutMs, 30_000) }, (err) => (err ? reject(fail(err, cluster, topic, partition, 'connecting the reader')) : resolve())),
+    consumer.connect({ timeout: Math.min(timeoutMs, 30_000) }, (err) => (err ? reject(readFailure(err, cluster, topic, partition, 'connecting the reader')) : resolve())),
   );
   try {
     const { lowOffset, highOffset } = await new Promise<{ lowOffset: number; highOffset: number }>((resolve, reject) => {
       consumer.queryWatermarkOffsets(topic, partition, Math.max(1, deadline - Date.now()), (err, offsets) => {
-        if (err) reject(fail(err, cluster, topic, partition, 'reading the log start and end offsets'));
+        if (err) reject(readFailure(err, cluster, topic, partition, 'reading the log start and end offsets'));
         else resolve(offsets);
       });
     });
@@ -80,7 +82,7 @@ export async function readPartitionToEnd(cluster: string, config: RdConfig, topi
       }
       consumer.setDefaultConsumeTimeout(Math.min(500, left));
       const batch = await new Promise<RdMessage[]>((resolve, reject) =>
-        consumer.consume(1000, (err, messages) => (err ? reject(fail(err, cluster, topic, partition, 'consuming')) : resolve(messages))),
+        consumer.consume(1000, (err, messages) => (err ? reject(readFailure(err, cluster, topic, partition, 'consuming')) : resolve(messages))),
       );
       for (const m of batch) {
         if (m.topic !== topic || m.partition !== partition || m.offset >= highOffset) continue;
@@ -105,13 +107,11 @@ export interface ReadStart {
 /**
  * Up to `max` records of each partition from `offset` on (the next existing records: compaction
  * holes and transaction markers are skipped), stopping at the end the partition had when the read
- * started. One consumer for all partitions. The result is keyed by partitionKey-style
- * `topic\0partition`; a partition with nothing at or after its offset maps to an empty list.
+ * started. One consumer for all partitions. The result is keyed by partitionKey; a partition with nothing at or after its offset maps to an empty list.
  */
 export async function readRecordsFrom(cluster: string, config: RdConfig, starts: ReadStart[], options: ReadOptions = {}): Promise<Map<string, RawRecord[]>> {
   const out = new Map<string, RawRecord[]>();
   if (starts.length === 0) return out;
-  const key = (topic: string, partition: number): string => `${topic}\u0000${partition}`;
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const deadline = Date.now() + timeoutMs;
   const consumer = new rdkafka.KafkaConsumer(
@@ -120,27 +120,27 @@ export async function readRecordsFrom(cluster: string, config: RdConfig, starts:
   );
   const first = starts[0];
   await new Promise<void>((resolve, reject) =>
-    consumer.connect({ timeout: Math.min(timeoutMs, 30_000) }, (err) => (err ? reject(fail(err, cluster, first.topic, first.partition, 'connecting the reader')) : resolve())),
+    consumer.connect({ timeout: Math.min(timeoutMs, 30_000) }, (err) => (err ? reject(readFailure(err, cluster, first.topic, first.partition, 'connecting the reader')) : resolve())),
   );
   try {
     const pending = new Map<string, { start: ReadStart; high: number }>();
     for (const s of starts) {
-      out.set(key(s.topic, s.partition), []);
+      out.set(partitionKey(s.topic, s.partition), []);
       const { highOffset: high } = await new Promise<{ lowOffset: number; highOffset: number }>((resolve, reject) => {
         consumer.queryWatermarkOffsets(s.topic, s.partition, Math.max(1, deadline - Date.now()), (err, offsets) => {
-          if (err) reject(fail(err, cluster, s.topic, s.partition, 'reading the end offset'));
+          if (err) reject(readFailure(err, cluster, s.topic, s.partition, 'reading the end offset'));
           else resolve(offsets);
         });
       });
-      if (s.offset < high && s.max > 0) pending.set(key(s.topic, s.partition), { start: s, high });
+      if (s.offset < high && s.max > 0) pending.set(partitionKey(s.topic, s.partition), { start: s, high });
     }
     if (pending.size === 0) return out;
     // The binding may report a partition's end before it hands over the batch that reached it:
     // ends are applied after each batch, so those records are still taken.
     const ended = new Set<string>();
     consumer.on('partition.eof', (eof) => {
-      const p = pending.get(key(eof.topic, eof.partition));
-      if (p && eof.offset >= p.high) ended.add(key(eof.topic, eof.partition));
+      const p = pending.get(partitionKey(eof.topic, eof.partition));
+      if (p && eof.offset >= p.high) ended.add(partitionKey(eof.topic, eof.partition));
     });
     consumer.assign([...pending.values()].map((p) => ({ topic: p.start.topic, partition: p.start.partition, offset: p.start.offset })));
     while (pending.size > 0) {
@@ -150,9 +150,9 @@ export async function readRecordsFrom(cluster: string, config: RdConfig, starts:
         throw new KafkaError('READ_TIMEOUT', `reading from offset ${p.start.offset} did not finish within ${timeoutMs} ms`, { cluster, topic: p.start.topic, partition: p.start.partition }, true);
       }
       consumer.setDefaultConsumeTimeout(Math.min(500, left));
-      const batch = await new Promise<RdMessage[]>((resolve, reject) => consumer.consume(1000, (err, messages) => (err ? reject(fail(err, cluster, first.topic, first.partition, 'consuming')) : resolve(messages))));
+      const batch = await new Promise<RdMessage[]>((resolve, reject) => consumer.consume(1000, (err, messages) => (err ? reject(readFailure(err, cluster, first.topic, first.partition, 'consuming')) : resolve(messages))));
       for (const m of batch) {
-        const k = key(m.topic, m.partition);
+        const k = partitionKey(m.topic, m.partition);
         const p = pending.get(k);
         if (!p || m.offset >= p.high) continue;
         const list = out.get(k)!;

@@ -8,8 +8,9 @@
  * returned, so the caller sees the hole in the returned offset; `undefined` when nothing at or
  * after the offset arrives before the partition's end.
  */
-import { rdkafka, type RdError, type RdMessage } from './binding.js';
+import { rdkafka, type RdMessage } from './binding.js';
 import type { RdConfig } from './client-config.js';
+import { readFailure } from './reader.js';
 import { KafkaError } from '../util/errors.js';
 
 export interface FullRecord {
@@ -23,9 +24,6 @@ export interface FullRecord {
 
 const DEFAULT_TIMEOUT_MS = 30_000;
 
-function fail(err: RdError, cluster: string, topic: string, partition: number, what: string): KafkaError {
-  return new KafkaError(`KAFKA_${err.code}`, `${what} failed: ${err.message}`, { cluster, topic, partition }, err.isRetriable === true, { cause: err });
-}
 
 export function toFullRecord(m: Pick<RdMessage, 'offset' | 'key' | 'value' | 'timestamp' | 'headers'>): FullRecord {
   const headers: [string, Buffer | null][] = [];
@@ -51,7 +49,7 @@ export async function readRecordAt(cluster: string, config: RdConfig, topic: str
     { 'auto.offset.reset': 'error' },
   );
   await new Promise<void>((resolve, reject) =>
-    consumer.connect({ timeout: Math.min(timeoutMs, 30_000) }, (err) => (err ? reject(fail(err, cluster, topic, partition, 'connecting the record reader')) : resolve())),
+    consumer.connect({ timeout: Math.min(timeoutMs, 30_000) }, (err) => (err ? reject(readFailure(err, cluster, topic, partition, 'connecting the record reader')) : resolve())),
   );
   try {
     let eof = false;
@@ -64,7 +62,7 @@ export async function readRecordAt(cluster: string, config: RdConfig, topic: str
       if (left <= 0) throw new KafkaError('READ_TIMEOUT', `reading the record at offset ${offset} did not finish within ${timeoutMs} ms`, { cluster, topic, partition }, true);
       consumer.setDefaultConsumeTimeout(Math.min(500, left));
       const batch = await new Promise<RdMessage[]>((resolve, reject) =>
-        consumer.consume(1, (err, messages) => (err ? reject(fail(err, cluster, topic, partition, `reading the record at offset ${offset}`)) : resolve(messages))),
+        consumer.consume(1, (err, messages) => (err ? reject(readFailure(err, cluster, topic, partition, `reading the record at offset ${offset}`)) : resolve(messages))),
       );
       for (const m of batch) if (m.topic === topic && m.partition === partition && m.offset >= offset) return toFullRecord(m);
     }

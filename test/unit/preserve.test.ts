@@ -8,7 +8,7 @@ import pino from 'pino';
 import { decideStart, isFiller, PreserveStarter, recordDifference, recordsToRead, type LogBounds, type PreserveAdapters, type StartInput } from '../../src/coordinator/preserve.js';
 import { FILLER_HEADER } from '../../src/kafka/filler.js';
 import type { FullRecord } from '../../src/kafka/record-at.js';
-import { partitionKey } from '../../src/kafka/group-member.js';
+import { partitionKey } from '../../src/util/partition-key.js';
 
 function r(offset: number, extra: Partial<FullRecord> = {}): FullRecord {
   return { offset, key: Buffer.from(`k${offset}`), value: Buffer.from(`v${offset}`), timestamp: 1000 + offset, headers: [['h', Buffer.from('x')]], ...extra };
@@ -168,7 +168,7 @@ test('PreserveStarter: aligns, resumes, stops and falls back to the committed of
   ]);
   const parts = [0, 1, 2].map((partition) => ({ topic: 't', partition, targetTopic: 's.t', committed: 2 }));
   const a = new FakeAdapters(src, tgt, recs);
-  const stop = await new PreserveStarter(a, 'stop-partition', silent, 'f').starts(parts, partitionKey);
+  const stop = await new PreserveStarter(a, 'stop-partition', silent, 'f').starts(parts);
   assert.deepEqual(stop.get(partitionKey('t', 0)), { offset: 4, preserve: true });
   assert.deepEqual(stop.get(partitionKey('t', 1)), { offset: 1000, preserve: true });
   const stopped = stop.get(partitionKey('t', 2));
@@ -179,7 +179,7 @@ test('PreserveStarter: aligns, resumes, stops and falls back to the committed of
   assert.ok(a.calls.indexOf('delete s.t-1 <1000') > a.calls.indexOf('fill s.t-1 0..1000'), 'fillers are acknowledged before DeleteRecords');
 
   tgt.set(partitionKey('s.t', 1), b(1000, 1000));
-  const tr = await new PreserveStarter(new FakeAdapters(src, tgt, recs), 'translate', silent, 'f').starts(parts, partitionKey);
+  const tr = await new PreserveStarter(new FakeAdapters(src, tgt, recs), 'translate', silent, 'f').starts(parts);
   const p2 = tr.get(partitionKey('t', 2));
   assert.ok(p2 && !('stopped' in p2));
   assert.equal(p2.offset, 2, 'translation resumes from the flow group commit');
@@ -194,7 +194,6 @@ test('PreserveStarter: a failing adapter holds that partition with the reason, o
   a.writeFillers = () => Promise.reject(new Error('after writing filler records up to offset 4 the partition ends at offset 6 instead of 5'));
   const out = await new PreserveStarter(a, 'stop-partition', silent, 'f').starts(
     [0, 1].map((partition) => ({ topic: 't', partition, targetTopic: 's.t', committed: undefined })),
-    partitionKey,
   );
   const p0 = out.get(partitionKey('t', 0));
   assert.ok(p0 && 'stopped' in p0);
@@ -210,10 +209,10 @@ test('PreserveStarter: log offsets are retried (a just-created remote topic), th
   const flaky = new FakeAdapters(src, tgt);
   const real = flaky.bounds.bind(flaky);
   flaky.bounds = (side) => (side === 'target' && failures-- > 0 ? Promise.reject(new Error('Broker: Unknown topic or partition')) : real(side));
-  assert.deepEqual((await new PreserveStarter(flaky, 'stop-partition', silent, 'f', 3).starts(parts, partitionKey)).get(partitionKey('t', 0)), { offset: 0, preserve: true });
+  assert.deepEqual((await new PreserveStarter(flaky, 'stop-partition', silent, 'f', 3).starts(parts)).get(partitionKey('t', 0)), { offset: 0, preserve: true });
   const down = new FakeAdapters(src, tgt);
   down.bounds = () => Promise.reject(new Error('Broker: Unknown topic or partition'));
-  const held = (await new PreserveStarter(down, 'stop-partition', silent, 'f', 2).starts(parts, partitionKey)).get(partitionKey('t', 0));
+  const held = (await new PreserveStarter(down, 'stop-partition', silent, 'f', 2).starts(parts)).get(partitionKey('t', 0));
   assert.ok(held && 'stopped' in held);
   assert.match(held.reason, /cannot read the log offsets.*Unknown topic or partition/);
 });

@@ -9,7 +9,6 @@ import { Relay, type DeliveryHandler, type ProgressWriter, type SlotDivergence, 
 import { recordAt, type SourceBatch } from '../../src/worker/source-batch.js';
 import { FakeSourceConsumer } from '../helpers/fake-source-consumer.js';
 
-class FakeConsumer extends FakeSourceConsumer {}
 
 /** Target offsets continue from `next` per partition; `foreign(n)` appends n records of another writer. */
 class FakeProducer implements TargetProducer {
@@ -59,7 +58,7 @@ afterEach(() => {
 });
 
 function setup(onDivergence?: 'stop-partition' | 'translate') {
-  const consumer = new FakeConsumer();
+  const consumer = new FakeSourceConsumer();
   const producer = new FakeProducer();
   const ring = new FakeRing();
   const failed: SlotError[] = [];

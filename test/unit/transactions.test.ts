@@ -12,7 +12,6 @@ import { FakeSourceConsumer } from '../helpers/fake-source-consumer.js';
 import { TransactionLoop, classify, type TransactionalClient } from '../../src/worker/transactions.js';
 import { resumeOffset, exactlyOnceOffsetsGroup, transactionalId } from '../../src/coordinator/exactly-once.js';
 
-class FakeConsumer extends FakeSourceConsumer {}
 
 /** Records are acknowledged 1 ms after produce, or when the test calls deliver() (`hold`); offsets count per partition. */
 class FakeTxProducer implements TargetProducer, TransactionalClient {
@@ -97,7 +96,7 @@ afterEach(() => {
 });
 
 function setup() {
-  const consumer = new FakeConsumer();
+  const consumer = new FakeSourceConsumer();
   const producer = new FakeTxProducer();
   const ring = new FakeRing();
   const drained: number[][] = [];
