@@ -9,6 +9,7 @@ import { flag, flagBool, flagNumber, parseArgs, usage, UsageError, type FlagSpec
 import type { Command } from '../command.js';
 import { loadConfigFile } from '../../config/load.js';
 import { defaultStopUrl, runFailover, type FailoverReport } from '../../failover/run.js';
+import { alignColumns } from '../table.js';
 
 const SPECS: FlagSpecs = {
   config: { value: true, description: 'the strait YAML configuration file the flow runs with' },
@@ -65,9 +66,7 @@ function seconds(ms: number | undefined): string {
 }
 
 function table(header: string[], rows: (string | number)[][]): string[] {
-  const cells = [header, ...rows.map((r) => r.map(String))];
-  const widths = header.map((_, i) => Math.max(...cells.map((r) => r[i].length)));
-  return cells.map((r) => '  ' + r.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd());
+  return alignColumns([header, ...rows.map((r) => r.map(String))]).map((line) => `  ${line}`);
 }
 
 export function formatReport(r: FailoverReport): string {

@@ -12,6 +12,7 @@ import { partitionLagRecords } from '../../metrics/lag.js';
 import { flowConsistentCut, flowRpoSeconds, partitionRpoSeconds } from '../../metrics/rpo.js';
 import { fixedRates, type FlowRate } from '../../metrics/rates.js';
 import { formatSummaryLine, summarizeFlow, formatInteger, formatSeconds } from '../../metrics/summary.js';
+import { alignColumns } from '../table.js';
 
 export const DEFAULT_STATUS_URL = `http://${DEFAULT_METRICS_HOST}:${DEFAULT_METRICS_PORT}`;
 
@@ -108,16 +109,6 @@ export function formatUptime(seconds: number): string {
   return `${Math.floor(h / 24)} d ${h % 24} h`;
 }
 
-function table(rows: string[][], rightAligned: ReadonlySet<number>): string[] {
-  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-  return rows.map((r) =>
-    r
-      .map((cell, i) => (i === r.length - 1 ? cell : rightAligned.has(i) ? cell.padStart(widths[i]) : cell.padEnd(widths[i])))
-      .join('  ')
-      .trimEnd(),
-  );
-}
-
 function flowRates(doc: StatusDocument): Map<string, FlowRate> {
   const rates = new Map<string, FlowRate>();
   for (const f of doc.flows) {
@@ -155,7 +146,7 @@ function formatFlow(flow: StatusFlow, doc: StatusDocument, rates: ReturnType<typ
       p.error !== undefined ? p.error.replace(/\s*\n\s*/g, ' ') : p.translating !== undefined ? `offsets not preserved (translating): ${p.translating}` : '-',
     ]);
   }
-  for (const line of table(rows, new Set([1, 2, 3, 4, 5]))) lines.push(`  ${line}`);
+  for (const line of alignColumns(rows, new Set([1, 2, 3, 4, 5]))) lines.push(`  ${line}`);
   return lines;
 }
 
