@@ -272,6 +272,13 @@ export const METRICS_KEYS = {
     description: 'Port of the metrics endpoint (`/metrics`).',
     example: 'port: 9464',
   },
+  remoteStop: {
+    type: { kind: 'boolean' },
+    default: false,
+    description:
+      'Accept `POST /flows/<name>/stop` (what `strait failover --stop-url` sends) from other machines. Off, only clients on this machine (loopback) may stop a flow, even when `host` is `0.0.0.0` for Prometheus. The endpoint has no authentication: turn this on only where just trusted hosts reach the port.',
+    example: 'remoteStop: true',
+  },
 } as const satisfies Table;
 
 export const ENGINE_KEYS = {

@@ -95,7 +95,7 @@ export interface EmitSettings {
 export interface EngineConfig {
   /** Worker threads; default the number of cores. */
   workers: number;
-  metrics: { host: string; port: number; enabled: boolean };
+  metrics: { host: string; port: number; enabled: boolean; remoteStop: boolean };
   /** One-line summary in the log every N ms; 0 disables. */
   summaryIntervalMs: number;
   /** Ordered shutdown must finish within this. */

@@ -399,7 +399,7 @@ function readEngine(v: Values<typeof ENGINE_KEYS>, options: BuildOptions): Engin
   const cores = options.availableParallelism ?? availableParallelism();
   return {
     workers: v.workers ?? Math.min(Math.max(cores, 1), ENGINE_KEYS.workers.type.max),
-    metrics: { enabled: v.metrics.enabled, host: v.metrics.host, port: v.metrics.port },
+    metrics: { enabled: v.metrics.enabled, host: v.metrics.host, port: v.metrics.port, remoteStop: v.metrics.remoteStop },
     summaryIntervalMs: v.summaryInterval,
     shutdownTimeoutMs: v.shutdownTimeout,
     commitIntervalMs: v.commitInterval,

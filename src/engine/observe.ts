@@ -11,6 +11,7 @@ import { RateTracker } from '../metrics/rates.js';
 import { startMetricsServer, type MetricsServer } from '../metrics/server.js';
 import { formatSummaryLine, summarizeSnapshot, type FlowSummary } from '../metrics/summary.js';
 import type { EngineSnapshot } from '../coordinator/snapshot.js';
+import type { EngineConfig } from '../config/types.js';
 
 export interface Observability {
   readonly rates: RateTracker;
@@ -20,7 +21,7 @@ export interface Observability {
 }
 
 export interface ObservabilityConfig {
-  metrics: { enabled: boolean; host: string; port: number };
+  metrics: EngineConfig['metrics'];
   summaryIntervalMs: number;
 }
 
@@ -31,7 +32,7 @@ export async function startObservability(engine: Engine, config: ObservabilityCo
   const rates = new RateTracker();
   let latest = engine.snapshot(true);
   rates.observe(latest);
-  const server = config.metrics.enabled ? await startMetricsServer({ host: config.metrics.host, port: config.metrics.port, rates, log, admin: { stopFlow: (name) => engine.stopFlow(name) } }, () => latest) : undefined;
+  const server = config.metrics.enabled ? await startMetricsServer({ host: config.metrics.host, port: config.metrics.port, remoteStop: config.metrics.remoteStop, rates, log, admin: { stopFlow: (name) => engine.stopFlow(name) } }, () => latest) : undefined;
   if (server) log.info({ url: server.url }, `metrics on ${server.url}/metrics`);
   const period = config.summaryIntervalMs > 0 ? Math.min(config.summaryIntervalMs, REFRESH_MS) : REFRESH_MS;
   let sinceSummary = 0;

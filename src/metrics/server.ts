@@ -6,7 +6,9 @@
  *   GET /healthz   {"status":"ok","uptimeSeconds":...}; answers without taking a snapshot
  *   POST /flows/<name>/stop   stops one flow in order and answers when it is stopped (JSON;
  *                  404 for a flow this process does not run). Used by `strait failover`. Refused
- *                  (403) with an Origin header: a web page in a browser must not stop replication.
+ *                  (403) from another machine unless engine.metrics.remoteStop is on (it has no
+ *                  authentication), and with an Origin header: a web page in a browser must not
+ *                  stop replication.
  *
  * Every /metrics and /status request calls getSnapshot() once and feeds the rate tracker with it.
  * The tracker measures over a time window, so several readers sharing it (this server and the
@@ -37,6 +39,23 @@ export interface MetricsServerOptions {
   log?: Pick<Logger, 'warn'>;
   /** Operations behind POST endpoints; absent = none served. */
   admin?: MetricsAdmin;
+  /**
+   * Whether clients on other machines may use the POST endpoints (engine.metrics.remoteStop).
+   * Default false: the endpoint has no authentication, and a host of 0.0.0.0 (for a Prometheus
+   * server elsewhere) must not let anyone on the network stop replication.
+   */
+  remoteStop?: boolean;
+}
+
+/**
+ * Whether a peer address is this machine's loopback: 127.0.0.0/8, ::1, or the IPv4-mapped form
+ * of 127.0.0.0/8 a dual-stack socket reports. A connection to one of the machine's other
+ * addresses reports that address and counts as remote: the check is about the path, not the host.
+ */
+export function isLoopbackPeer(address: string | undefined): boolean {
+  if (address === undefined) return false;
+  const v4 = address.startsWith('::ffff:') ? address.slice(7) : address;
+  return /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(v4) || address === '::1';
 }
 
 /** What the endpoint may ask of the engine. */
@@ -160,6 +179,19 @@ export async function startMetricsServer(options: MetricsServerOptions, getSnaps
   function handleStop(req: IncomingMessage, res: ServerResponse, admin: MetricsAdmin, rawName: string): void {
     if (req.method !== 'POST') {
       send(res, 405, TEXT_TYPE, 'stopping a flow takes a POST\n', { Allow: 'POST' });
+      return;
+    }
+    if (options.remoteStop !== true && !isLoopbackPeer(req.socket.remoteAddress)) {
+      send(
+        res,
+        403,
+        JSON_TYPE,
+        JSON.stringify({
+          error:
+            `this strait process stops flows only on request from its own machine, and this request came from ${req.socket.remoteAddress ?? 'an unknown address'}: ` +
+            'run strait failover on that machine (--stop-url http://127.0.0.1:<engine.metrics.port>), or set engine.metrics.remoteStop: true there if only trusted hosts reach the port',
+        }),
+      );
       return;
     }
     // Browsers send Origin with every cross-site POST; strait's own clients never do.

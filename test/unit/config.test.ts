@@ -103,7 +103,7 @@ void describe('defaults', () => {
     ]);
     assert.deepEqual(config.engine, {
       workers: 3,
-      metrics: { enabled: true, host: '127.0.0.1', port: 9464 },
+      metrics: { enabled: true, host: '127.0.0.1', port: 9464, remoteStop: false },
       summaryIntervalMs: 10_000,
       shutdownTimeoutMs: 30_000,
       commitIntervalMs: 1000,
@@ -129,7 +129,7 @@ flows:
     onRecordError: stop-flow
 engine:
   workers: 8
-  metrics: { enabled: false, host: 0.0.0.0, port: 0 }
+  metrics: { enabled: false, host: 0.0.0.0, port: 0, remoteStop: true }
   summaryInterval: 0
   shutdownTimeout: 1m
   commitInterval: 250ms
@@ -150,7 +150,7 @@ engine:
     assert.equal(flow.onRecordError, 'stop-flow');
     assert.deepEqual(config.engine, {
       workers: 8,
-      metrics: { enabled: false, host: '0.0.0.0', port: 0 },
+      metrics: { enabled: false, host: '0.0.0.0', port: 0, remoteStop: true },
       summaryIntervalMs: 0,
       shutdownTimeoutMs: 60_000,
       commitIntervalMs: 250,

@@ -9,7 +9,7 @@ import type { Command } from '../command.js';
 import { CONFIG_FLAGS, configSource, formatWarnings, loadSources } from './validate.js';
 import { log } from '../../util/log.js';
 import { Engine } from '../../engine/engine.js';
-import { startObservability } from '../../engine/observe.js';
+import { startObservability, type ObservabilityConfig } from '../../engine/observe.js';
 
 const SUMMARY = 'Replicate the configured flows until stopped (Ctrl-C or SIGTERM stops in order: drain, flush, commit).';
 
@@ -48,7 +48,7 @@ export const command: Command = {
 };
 
 /** Starts the engine and its observability, and stops both on the first SIGINT/SIGTERM. */
-export async function runUntilSignal(engine: Engine, engineConfig: { metrics: { enabled: boolean; host: string; port: number }; summaryIntervalMs: number }, untilMs?: number): Promise<number> {
+export async function runUntilSignal(engine: Engine, engineConfig: ObservabilityConfig, untilMs?: number): Promise<number> {
   let stopRequested!: (signal: string) => void;
   const stop = new Promise<string>((resolve) => (stopRequested = resolve));
   const onSignal = (signal: NodeJS.Signals): void => {
