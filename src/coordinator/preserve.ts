@@ -21,20 +21,18 @@
 import type { Logger } from 'pino';
 import { FILLER_HEADER } from '../kafka/filler.js';
 import type { FullRecord } from '../kafka/record-at.js';
+// Type only: this module stays free of the binding (its tests use fakes of the adapters).
+import type { LogBounds } from '../kafka/admin.js';
 import { describeError } from '../util/errors.js';
 import { partitionKey } from '../util/partition-key.js';
 
 /** Partitions whose start is worked out at the same time. */
 const PARALLEL_STARTS = 4;
 
+export type { LogBounds };
+
 export type OnDivergence = 'stop-partition' | 'translate';
 
-export interface LogBounds {
-  /** Log start offset (earliest). */
-  logStart: number;
-  /** Next offset to be written (latest). */
-  end: number;
-}
 
 export interface StartInput {
   source: LogBounds;

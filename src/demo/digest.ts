@@ -10,6 +10,7 @@
 import { createHash, randomBytes, type Hash } from 'node:crypto';
 import { rdkafka, type RdMessage } from '../kafka/binding.js';
 import { KafkaAdmin } from '../kafka/admin.js';
+import { partitionKey } from '../util/partition-key.js';
 
 export interface PartitionRef {
   topic: string;
@@ -63,11 +64,11 @@ export async function partitionRanges(cluster: string, bootstrap: string, parts:
   if (parts.length === 0) return [];
   const admin = new KafkaAdmin(cluster, { 'bootstrap.servers': bootstrap });
   try {
-    const [starts, ends] = await Promise.all([admin.listOffsets(parts, 'earliest'), admin.listOffsets(parts, 'latest')]);
-    const key = (p: PartitionRef): string => `${p.topic}\u0000${p.partition}`;
-    const startOf = new Map(starts.map((o) => [key(o), o.offset]));
-    const endOf = new Map(ends.map((o) => [key(o), o.offset]));
-    return parts.map((p) => ({ topic: p.topic, partition: p.partition, start: startOf.get(key(p)) ?? 0, end: endOf.get(key(p)) ?? 0 }));
+    const bounds = await admin.logBounds(parts);
+    return parts.map((p) => {
+      const b = bounds.get(partitionKey(p.topic, p.partition));
+      return { topic: p.topic, partition: p.partition, start: b?.logStart ?? 0, end: b?.end ?? 0 };
+    });
   } finally {
     admin.close();
   }

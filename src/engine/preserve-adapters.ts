@@ -7,8 +7,7 @@ import type { KafkaAdmin } from '../kafka/admin.js';
 import type { RdConfig } from '../kafka/client-config.js';
 import { writeFillers } from '../kafka/filler.js';
 import { readRecordAt } from '../kafka/record-at.js';
-import { partitionKey } from '../util/partition-key.js';
-import type { LogBounds, PreserveAdapters } from '../coordinator/preserve.js';
+import type { PreserveAdapters } from '../coordinator/preserve.js';
 
 export interface PreserveClients {
   source: { alias: string; admin: KafkaAdmin; readerConfig: RdConfig };
@@ -23,15 +22,7 @@ export function preserveAdapters(c: PreserveClients): PreserveAdapters {
       // it once saw missing as missing ("No such entry", "Unknown topic or partition") even after
       // the topic was created; describing the topics refreshes that (checked on librdkafka 2.15).
       await admin.describeTopics([...new Set(parts.map((p) => p.topic))]);
-      const [starts, ends] = await Promise.all([admin.listOffsets(parts, 'earliest'), admin.listOffsets(parts, 'latest')]);
-      const out = new Map<string, LogBounds>();
-      const endOf = new Map(ends.map((o) => [partitionKey(o.topic, o.partition), o.offset]));
-      for (const s of starts) {
-        const key = partitionKey(s.topic, s.partition);
-        const end = endOf.get(key);
-        if (end !== undefined) out.set(key, { logStart: s.offset, end });
-      }
-      return out;
+      return admin.logBounds(parts);
     },
     readRecord: (side, topic, partition, offset) => readRecordAt(c[side].alias, c[side].readerConfig, topic, partition, offset),
     writeFillers: async (topic, partition, from, to) => {

@@ -15,7 +15,7 @@
  * With dryRun nothing is stopped and nothing committed; the report says what would be.
  */
 import type { ClusterConfig, FlowConfig, StraitConfig } from '../config/types.js';
-import { KafkaAdmin } from '../kafka/admin.js';
+import { KafkaAdmin, partitionsOfTopics } from '../kafka/admin.js';
 import { adminConfig, type RdConfig } from '../kafka/client-config.js';
 import { readPartitionToEnd, readRecordsFrom, type RawRecord } from '../kafka/reader.js';
 import { latestCheckpoints, type TranslatedOffset } from '../mirror/client.js';
@@ -207,7 +207,7 @@ export async function runFailover(options: FailoverOptions): Promise<FailoverRep
     }
     report.remoteEnds = await remoteEnds(target, flowSourceTopics.map((t) => remoteTopicName(flow, t)));
 
-    const { outcomes, unmatched } = await translateGroups(options, reachable ? source : undefined, target, targetConfig, flowSourceTopics);
+    const { outcomes, unmatched } = await translateGroups(options, reachable ? source : undefined, target, targetConfig, flowSourceTopics, report.remoteEnds);
     report.groups = outcomes;
     report.unmatchedGroups = unmatched;
     report.clients = clientChanges(flow, targetCluster, flowSourceTopics, outcomes);
@@ -281,19 +281,16 @@ async function askToStop(base: string, flowName: string, timeoutMs: number): Pro
 
 async function lagOf(options: FailoverOptions, source: KafkaAdmin, sourceConfig: RdConfig, topics: string[]): Promise<PartitionLag[]> {
   const { flow } = options;
-  const infos = await source.describeTopics(topics);
-  const parts = infos.flatMap((t) => Array.from({ length: t.partitions }, (_, partition) => ({ topic: t.name, partition })));
-  const [starts, ends, committed] = await Promise.all([source.listOffsets(parts, 'earliest'), source.listOffsets(parts, 'latest'), source.groupOffsets(flow.groupId)]);
-  const startOf = new Map(starts.map((o) => [partitionKey(o.topic, o.partition), o.offset]));
-  const endOf = new Map(ends.map((o) => [partitionKey(o.topic, o.partition), o.offset]));
+  const parts = partitionsOfTopics(await source.describeTopics(topics));
+  const [bounds, committed] = await Promise.all([source.logBounds(parts), source.groupOffsets(flow.groupId)]);
   const committedOf = new Map(committed.map((o) => [partitionKey(o.topic, o.partition), o.offset]));
   const now = Date.now();
   const inputs = parts.map((p) => ({
     topic: p.topic,
     partition: p.partition,
     remoteTopic: remoteTopicName(flow, p.topic),
-    logStart: startOf.get(partitionKey(p.topic, p.partition)) ?? 0,
-    end: endOf.get(partitionKey(p.topic, p.partition)) ?? 0,
+    logStart: bounds.get(partitionKey(p.topic, p.partition))?.logStart ?? 0,
+    end: bounds.get(partitionKey(p.topic, p.partition))?.end ?? 0,
     committed: committedOf.get(partitionKey(p.topic, p.partition)),
   }));
   // The first record not replicated tells how old the oldest unreplicated data is (the RPO).
@@ -305,26 +302,23 @@ async function lagOf(options: FailoverOptions, source: KafkaAdmin, sourceConfig:
 }
 
 async function lastReplicated(target: KafkaAdmin, targetConfig: RdConfig, cluster: string, remotes: string[]): Promise<LastReplicated[]> {
-  const infos = await target.describeTopics(remotes);
-  const parts = infos.flatMap((t) => Array.from({ length: t.partitions }, (_, partition) => ({ topic: t.name, partition })));
-  const [starts, ends] = await Promise.all([target.listOffsets(parts, 'earliest'), target.listOffsets(parts, 'latest')]);
-  const startOf = new Map(starts.map((o) => [partitionKey(o.topic, o.partition), o.offset]));
-  const endOf = new Map(ends.map((o) => [partitionKey(o.topic, o.partition), o.offset]));
+  const parts = partitionsOfTopics(await target.describeTopics(remotes));
+  const bounds = await target.logBounds(parts);
+  const boundsOf = (p: { topic: string; partition: number }) => bounds.get(partitionKey(p.topic, p.partition)) ?? { logStart: 0, end: 0 };
   const reads = parts
-    .filter((p) => (endOf.get(partitionKey(p.topic, p.partition)) ?? 0) > (startOf.get(partitionKey(p.topic, p.partition)) ?? 0))
-    .map((p) => ({ ...p, offset: Math.max(startOf.get(partitionKey(p.topic, p.partition)) ?? 0, (endOf.get(partitionKey(p.topic, p.partition)) ?? 0) - LAST_RECORDS), max: LAST_RECORDS }));
+    .filter((p) => boundsOf(p).end > boundsOf(p).logStart)
+    .map((p) => ({ ...p, offset: Math.max(boundsOf(p).logStart, boundsOf(p).end - LAST_RECORDS), max: LAST_RECORDS }));
   const records = await readRecordsFrom(cluster, targetConfig, reads);
   return parts
     .map((p) => {
       const last = records.get(partitionKey(p.topic, p.partition))?.at(-1);
-      return { remoteTopic: p.topic, partition: p.partition, endOffset: endOf.get(partitionKey(p.topic, p.partition)) ?? 0, lastTimestamp: last?.timestamp };
+      return { remoteTopic: p.topic, partition: p.partition, endOffset: boundsOf(p).end, lastTimestamp: last?.timestamp };
     })
     .sort((a, b) => (a.remoteTopic === b.remoteTopic ? a.partition - b.partition : a.remoteTopic < b.remoteTopic ? -1 : 1));
 }
 
 async function remoteEnds(target: KafkaAdmin, remotes: string[]): Promise<FailoverReport['remoteEnds']> {
-  const infos = await target.describeTopics(remotes);
-  const ends = await target.listOffsets(infos.flatMap((t) => Array.from({ length: t.partitions }, (_, partition) => ({ topic: t.name, partition }))), 'latest');
+  const ends = await target.listOffsets(partitionsOfTopics(await target.describeTopics(remotes)), 'latest');
   return ends.map((o) => ({ remoteTopic: o.topic, partition: o.partition, endOffset: o.offset })).sort((a, b) => (a.remoteTopic === b.remoteTopic ? a.partition - b.partition : a.remoteTopic < b.remoteTopic ? -1 : 1));
 }
 
@@ -356,6 +350,7 @@ async function translateGroups(
   target: KafkaAdmin,
   targetConfig: RdConfig,
   flowSourceTopics: string[],
+  remoteEndOffsets: FailoverReport['remoteEnds'],
 ): Promise<{ outcomes: GroupOutcome[]; unmatched: string[] }> {
   const { flow } = options;
   const checkpoints = await checkpointsByGroup(flow, target, targetConfig);
@@ -364,12 +359,8 @@ async function translateGroups(
   if (translationFor(flow.mode) === 'identity' && source) for (const g of await source.listGroups()) if (g !== flow.groupId && shouldReplicateGroup(g, flow)) candidates.add(g);
   const { selected, unmatched } = selectGroups(options.groups, candidates);
   const flowTopics = new Set(flowSourceTopics);
-  let targetEnds: Map<string, number> | undefined;
-  if (translationFor(flow.mode) === 'identity') {
-    const infos = await target.describeTopics(flowSourceTopics.map((t) => remoteTopicName(flow, t)));
-    const ends = await target.listOffsets(infos.flatMap((t) => Array.from({ length: t.partitions }, (_, partition) => ({ topic: t.name, partition }))), 'latest');
-    targetEnds = new Map(ends.map((o) => [partitionKey(o.topic, o.partition), o.offset]));
-  }
+  // Replication is stopped, so the remote end offsets read for the report are still the ends.
+  const targetEnds = translationFor(flow.mode) === 'identity' ? new Map(remoteEndOffsets.map((o) => [partitionKey(o.remoteTopic, o.partition), o.endOffset])) : undefined;
   const members = await target.groupMembers(selected);
   const outcomes: GroupOutcome[] = [];
   for (const group of selected) {

@@ -5,6 +5,7 @@
 import { rdkafka, type RdAdminClient, type RdError, ErrorCodes } from './binding.js';
 import type { RdConfig } from './client-config.js';
 import { KafkaError } from '../util/errors.js';
+import { partitionKey } from '../util/partition-key.js';
 
 export interface TopicInfo {
   name: string;
@@ -15,6 +16,19 @@ export interface PartitionOffsets {
   topic: string;
   partition: number;
   offset: number;
+}
+
+/** A partition's log as a cluster reports it now. */
+export interface LogBounds {
+  /** Log start offset (earliest): records below it are deleted. */
+  logStart: number;
+  /** Next offset to be written (latest, the high watermark). */
+  end: number;
+}
+
+/** Every partition of the described topics. */
+export function partitionsOfTopics(infos: TopicInfo[]): { topic: string; partition: number }[] {
+  return infos.flatMap((t) => Array.from({ length: t.partitions }, (_, partition) => ({ topic: t.name, partition })));
 }
 
 const DEFAULT_TIMEOUT_MS = 30_000;
@@ -99,6 +113,22 @@ export class KafkaAdmin {
         resolve(result.map((r) => ({ topic: r.topic, partition: r.partition, offset: r.offset })));
       });
     });
+  }
+
+  /**
+   * Log start and end of each partition, by partitionKey (src/util/partition-key.ts); a partition
+   * the cluster did not answer both for is absent.
+   */
+  async logBounds(partitions: { topic: string; partition: number }[]): Promise<Map<string, LogBounds>> {
+    const [starts, ends] = await Promise.all([this.listOffsets(partitions, 'earliest'), this.listOffsets(partitions, 'latest')]);
+    const endOf = new Map(ends.map((o) => [partitionKey(o.topic, o.partition), o.offset]));
+    const out = new Map<string, LogBounds>();
+    for (const s of starts) {
+      const key = partitionKey(s.topic, s.partition);
+      const end = endOf.get(key);
+      if (end !== undefined) out.set(key, { logStart: s.offset, end });
+    }
+    return out;
   }
 
   /**
