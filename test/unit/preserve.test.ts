@@ -216,3 +216,15 @@ test('PreserveStarter: log offsets are retried (a just-created remote topic), th
   assert.ok(held && 'stopped' in held);
   assert.match(held.reason, /cannot read the log offsets.*Unknown topic or partition/);
 });
+
+test('PreserveStarter: a DeleteRecords that leaves the target log start elsewhere holds the partition, naming both offsets', async () => {
+  const src = new Map([[partitionKey('t', 0), b(700, 710)]]);
+  const tgt = new Map([[partitionKey('s.t', 0), b(0, 0)]]);
+  const a = new FakeAdapters(src, tgt);
+  // A broker that answers with another low watermark (e.g. a concurrent DeleteRecords by someone else).
+  a.deleteRecords = (topic, partition, before) => (a.calls.push(`delete ${topic}-${partition} <${before}`), Promise.resolve(before - 1));
+  const held = (await new PreserveStarter(a, 'stop-partition', silent, 'f').starts([{ topic: 't', partition: 0, targetTopic: 's.t', committed: undefined }])).get(partitionKey('t', 0));
+  assert.ok(held && 'stopped' in held, 'not started');
+  assert.match(held.reason, /DeleteRecords before 700 left the log start of s\.t-0 at 699/);
+  assert.deepEqual(a.calls, ['fill s.t-0 0..700', 'delete s.t-0 <700']);
+});
