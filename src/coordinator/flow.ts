@@ -42,7 +42,7 @@ import type { TopicAclSync } from '../mirror/acl-sync.js';
 import { policyForFlow, shouldReplicateGroup } from '../mirror/policy.js';
 import { encodeCheckpointKey, encodeCheckpointValue, encodeOffsetSyncKey, encodeOffsetSyncValue } from '../mirror/formats.js';
 import { exactlyOnceOffsetsGroup, resumeOffset } from './exactly-once.js';
-import type { PreserveStart, PreserveStarter } from './preserve.js';
+import { START_RETRY_MS, type PreserveStart, type PreserveStarter } from './preserve.js';
 import { OFFSET_DIVERGENCE, OFFSET_TRANSLATING } from '../worker/protocol.js';
 
 export interface TopicAdmin {
@@ -380,7 +380,11 @@ export class FlowCoordinator {
 
   /** Per source topic, the last ensureTarget call: they run one after the other (see below). */
   private readonly ensuring = new Map<string, Promise<void>>();
-  /** Partitions the group gave us whose remote topic was not ready; retried until it is. */
+  /**
+   * Partitions the group gave us that are held, not replicated, until a retry succeeds: their
+   * remote topic was not ready, or (offset-preserving) their start could not be worked out.
+   * Tried again every START_RETRY_MS while still ours.
+   */
   private readonly waitingForTarget = new Map<string, TopicPartition>();
   private retryTimer: NodeJS.Timeout | undefined;
 
@@ -468,8 +472,13 @@ export class FlowCoordinator {
       const pre = preserved?.get(key);
       if (pre && 'stopped' in pre) {
         this.heldDiverged.set(key, { topic: p.topic, partition: p.partition, targetTopic: remoteTopicName(flow, p.topic), offset: pre.offset, reason: pre.reason });
+        if (pre.retry) {
+          this.waitingForTarget.set(key, p);
+          this.retryWaiting();
+        }
         continue;
       }
+      this.heldDiverged.delete(key);
       if (pre) start = pre.offset;
       const channel = this.leastLoaded();
       const slot = channel.allocate(key);
@@ -521,14 +530,14 @@ export class FlowCoordinator {
     }
   }
 
-  /** Held partitions whose remote topic was not ready are tried again (while still ours). */
+  /** Held partitions (see waitingForTarget) are tried again while still ours. */
   private retryWaiting(): void {
     if (this.retryTimer || this.closing) return;
     this.retryTimer = setTimeout(() => {
       this.retryTimer = undefined;
       const parts = [...this.waitingForTarget.values()];
       if (parts.length > 0 && !this.closing) void this.enqueue(() => this.onAssigned(parts.filter((p) => this.waitingForTarget.has(partitionKey(p.topic, p.partition)))));
-    }, 5_000);
+    }, START_RETRY_MS);
   }
 
   /**

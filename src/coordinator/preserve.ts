@@ -160,7 +160,15 @@ export interface PreservePartition {
 export type PreserveStart =
   /** offset: next source offset (-1 = the log start); preserve: whether offsets stay equal. */
   | { offset: number; preserve: boolean; reason?: string }
-  | { stopped: true; offset: number; reason: string };
+  /**
+   * Not started. `retry`: the start could not be worked out (a cluster did not answer, e.g. just
+   * after a broker restart), not a divergence: the coordinator asks again a little later, and the
+   * decision is made afresh from what the clusters hold then.
+   */
+  | { stopped: true; offset: number; reason: string; retry?: true };
+
+/** How often the coordinator asks again for a start that could not be worked out (`retry`). */
+export const START_RETRY_MS = 5_000;
 
 export class PreserveStarter {
   constructor(
@@ -182,9 +190,9 @@ export class PreserveStarter {
       src = await this.retry(() => this.adapters.bounds('source', parts));
       tgt = await this.retry(() => this.adapters.bounds('target', parts.map((p) => ({ topic: p.targetTopic, partition: p.partition }))));
     } catch (err) {
-      const reason = `cannot read the log offsets to resume with offsets preserved: ${describeError(err)}; restart strait (or let the partitions be reassigned) to try again`;
+      const reason = `cannot read the log offsets to resume with offsets preserved: ${describeError(err)}; trying again every ${START_RETRY_MS / 1000} s`;
       this.log.error({ flow: this.flow, partitions: parts.map((p) => `${p.topic}-${p.partition}`) }, `flow ${this.flow}: ${parts.length} partition(s) held but not replicated: ${reason}`);
-      for (const p of parts) out.set(partitionKey(p.topic, p.partition), { stopped: true, offset: -1, reason });
+      for (const p of parts) out.set(partitionKey(p.topic, p.partition), { stopped: true, offset: -1, reason, retry: true });
       return out;
     }
     // Each partition reads up to two records with short-lived consumers (a connection each):
@@ -201,9 +209,10 @@ export class PreserveStarter {
         const d = decideStart({ source, target, targetLast, sourceAtLast, onDivergence: this.onDivergence });
         out.set(partitionKey(p.topic, p.partition), await this.carryOut(p, d, name));
       } catch (err) {
-        const reason = `cannot determine where to resume with offsets preserved: ${describeError(err)}; restart strait (or let the partition be reassigned) to try again`;
+        // Also a failed alignment: the next attempt recognises the fillers already written.
+        const reason = `cannot determine where to resume with offsets preserved: ${describeError(err)}; trying again every ${START_RETRY_MS / 1000} s`;
         this.log.error({ flow: this.flow, topic: p.topic, partition: p.partition }, `flow ${this.flow}: partition ${name} is held but not replicated: ${reason}`);
-        out.set(partitionKey(p.topic, p.partition), { stopped: true, offset: -1, reason });
+        out.set(partitionKey(p.topic, p.partition), { stopped: true, offset: -1, reason, retry: true });
       }
     });
     return out;

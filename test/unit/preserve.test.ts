@@ -175,6 +175,7 @@ test('PreserveStarter: aligns, resumes, stops and falls back to the committed of
   assert.ok(stopped && 'stopped' in stopped);
   assert.equal(stopped.offset, 3);
   assert.match(stopped.reason, /offset 3: .*differs from the source's in its value/);
+  assert.equal(stopped.retry, undefined, 'a divergence is not tried again');
   assert.ok(a.calls.includes('fill s.t-1 0..1000'));
   assert.ok(a.calls.indexOf('delete s.t-1 <1000') > a.calls.indexOf('fill s.t-1 0..1000'), 'fillers are acknowledged before DeleteRecords');
 
@@ -197,7 +198,8 @@ test('PreserveStarter: a failing adapter holds that partition with the reason, o
   );
   const p0 = out.get(partitionKey('t', 0));
   assert.ok(p0 && 'stopped' in p0);
-  assert.match(p0.reason, /ends at offset 6 instead of 5/);
+  assert.match(p0.reason, /ends at offset 6 instead of 5.*; trying again every 5 s/);
+  assert.equal(p0.retry, true, 'a failed alignment is tried again');
   assert.deepEqual(out.get(partitionKey('t', 1)), { offset: 0, preserve: true });
 });
 
@@ -214,7 +216,8 @@ test('PreserveStarter: log offsets are retried (a just-created remote topic), th
   down.bounds = () => Promise.reject(new Error('Broker: Unknown topic or partition'));
   const held = (await new PreserveStarter(down, 'stop-partition', silent, 'f', 2).starts(parts)).get(partitionKey('t', 0));
   assert.ok(held && 'stopped' in held);
-  assert.match(held.reason, /cannot read the log offsets.*Unknown topic or partition/);
+  assert.match(held.reason, /cannot read the log offsets.*Unknown topic or partition; trying again every 5 s/);
+  assert.equal(held.retry, true, 'a cluster that did not answer is asked again later');
 });
 
 test('PreserveStarter: a DeleteRecords that leaves the target log start elsewhere holds the partition, naming both offsets', async () => {
@@ -226,5 +229,6 @@ test('PreserveStarter: a DeleteRecords that leaves the target log start elsewher
   const held = (await new PreserveStarter(a, 'stop-partition', silent, 'f').starts([{ topic: 't', partition: 0, targetTopic: 's.t', committed: undefined }])).get(partitionKey('t', 0));
   assert.ok(held && 'stopped' in held, 'not started');
   assert.match(held.reason, /DeleteRecords before 700 left the log start of s\.t-0 at 699/);
+  assert.equal(held.retry, true);
   assert.deepEqual(a.calls, ['fill s.t-0 0..700', 'delete s.t-0 <700']);
 });
