@@ -38,6 +38,11 @@ export interface ReplicationPolicyConfig {
   internalTopicSeparatorEnabled?: boolean;
 }
 
+/** flows[].onDataLoss: go on from the new log start, or stop the partition that lost records. */
+export type OnDataLoss = 'continue' | 'stop-partition';
+/** flows[].onDivergence (offset-preserving): stop the partition, or go on with offset translation. */
+export type OnDivergence = 'stop-partition' | 'translate';
+
 export interface FlowConfig {
   /** Unique name, default `<source>-><target>`. */
   name: string;
@@ -58,13 +63,10 @@ export interface FlowConfig {
   transactionIntervalMs?: number;
   /** What to do with a record the target refuses for good (e.g. too large). */
   onRecordError: 'stop-partition' | 'stop-flow';
-  /**
-   * What to do when source retention deleted records before they were copied; absent = continue
-   * (see the key's description in schema.ts).
-   */
-  onDataLoss?: 'continue' | 'stop-partition';
-  /** Offset-preserving mode: what a partition that cannot keep its offsets does; default stop-partition. */
-  onDivergence?: 'stop-partition' | 'translate';
+  /** What to do when source retention deleted records before they were copied (see schema.ts). */
+  onDataLoss: OnDataLoss;
+  /** Offset-preserving mode: what a partition that cannot keep its offsets does (see schema.ts). */
+  onDivergence: OnDivergence;
   /** MM2 checkpoints (exact translated group offsets); default enabled, every 5 s. */
   checkpoints?: EmitSettings;
   /** MM2 heartbeats for this pair and its reverse; default enabled, every 1 s. */

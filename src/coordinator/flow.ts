@@ -695,7 +695,7 @@ export class FlowCoordinator {
     this.lost.set(key, (this.lost.get(key) ?? 0) + count);
     this.totals.lost += count;
     s.lastLoss = { from: loss.from, to: loss.to, at: Date.now() };
-    const action = flow.onDataLoss ?? 'continue';
+    const action = flow.onDataLoss;
     const what =
       action === 'continue'
         ? `continuing from offset ${loss.to} (onDataLoss: continue)`

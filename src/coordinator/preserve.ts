@@ -23,6 +23,7 @@ import { FILLER_HEADER } from '../kafka/filler.js';
 import type { FullRecord } from '../kafka/record-at.js';
 // Type only: this module stays free of the binding (its tests use fakes of the adapters).
 import type { LogBounds } from '../kafka/admin.js';
+import type { OnDivergence } from '../config/types.js';
 import { describeError } from '../util/errors.js';
 import { partitionKey } from '../util/partition-key.js';
 
@@ -31,7 +32,7 @@ const PARALLEL_STARTS = 4;
 
 export type { LogBounds };
 
-export type OnDivergence = 'stop-partition' | 'translate';
+export type { OnDivergence };
 
 
 export interface StartInput {

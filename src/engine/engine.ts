@@ -203,7 +203,7 @@ export class Engine {
           maxInFlight: config.engine.maxInFlightRecordsPerWorker,
           batchSize: BATCH_SIZE,
           statsIntervalMs: STATS_INTERVAL_MS,
-          ...(flow.mode === 'offset-preserving' ? { onDivergence: flow.onDivergence ?? 'stop-partition' } : {}),
+          ...(flow.mode === 'offset-preserving' ? { onDivergence: flow.onDivergence } : {}),
         };
         const task = (pool.run(input, { transferList: [port2] as never }) as Promise<RelayTaskResult>).then(
           () => channel.markEnded(),
@@ -230,7 +230,7 @@ export class Engine {
         fillerConfig: producerConfig(target, `${clientId}-fillers`),
       },
     });
-    return { preserve: new PreserveStarter(adapters, flow.onDivergence ?? 'stop-partition', this.options.log, flow.name) };
+    return { preserve: new PreserveStarter(adapters, flow.onDivergence, this.options.log, flow.name) };
   }
 
   /** See FlowCoordinator.snapshot for `rotate`. */

@@ -34,6 +34,7 @@
  * consumer (librdkafka then stops fetching once its own bounded pre-fetch queue is full) until
  * acknowledgements bring the count below the low-water mark. Nothing is dropped.
  */
+import type { OnDivergence } from '../config/types.js';
 import { InFlightQueue } from './inflight.js';
 import { classifyPosition, shouldCheck } from './data-loss.js';
 import { META_STRIDE, M_OFFSET, M_PARTITION, M_SIZE, M_TIMESTAMP, M_TOPIC, type SourceBatch } from './source-batch.js';
@@ -174,7 +175,7 @@ export interface RelayOptions {
    */
   lossCheck?: { quietMs: number; recheckMs: number };
   /** Offset-preserving slots: what a divergence does (default stop-partition). */
-  onDivergence?: 'stop-partition' | 'translate';
+  onDivergence?: OnDivergence;
 }
 
 const QUEUE_FULL = -184;

@@ -21,6 +21,7 @@ import { createLatencyHistogram, recordLatency, takeEncodedHistogram } from '../
 import { createSourceConsumer, createTargetProducer, createTransactionalProducer } from '../kafka/relay-clients.js';
 import { TransactionLoop, type TransactionalClient } from './transactions.js';
 import type { RdConfig } from '../kafka/client-config.js';
+import type { OnDivergence } from '../config/types.js';
 import { Relay, type SlotError, type SourceConsumer, type TargetProducer } from './relay.js';
 import type { CoordinatorMessage, WorkerMessage } from './protocol.js';
 import { OFFSET_DIVERGENCE, OFFSET_TRANSLATING } from './protocol.js';
@@ -43,7 +44,7 @@ export interface RelayTaskInput {
    */
   exactlyOnce?: { offsetsConsumerConfig: RdConfig; transactionIntervalMs: number; transactionTimeoutMs: number };
   /** Offset-preserving flows: what a divergence of offsets does (absent = stop-partition). */
-  onDivergence?: 'stop-partition' | 'translate';
+  onDivergence?: OnDivergence;
 }
 
 export interface RelayTaskResult {

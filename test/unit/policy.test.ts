@@ -31,6 +31,8 @@ function flow(over: Partial<FlowConfig> = {}): FlowConfig {
     refreshTopicsIntervalMs: 30_000,
     groupId: 'strait.us-east.us-west',
     onRecordError: 'stop-partition',
+    onDataLoss: 'continue',
+    onDivergence: 'stop-partition',
     ...over,
   };
 }
