@@ -23,14 +23,15 @@
  * counted by strait_records_lost_total instead.
  */
 import type { FlowSnapshot, PartitionSnapshot } from '../coordinator/snapshot.js';
+import { partitionLagRecords } from './lag.js';
 
 /** The replicated-through time of a partition (ms), or undefined while unknown. */
 export function partitionReplicatedThrough(p: PartitionSnapshot): number | undefined {
   const sampledAt = p.highWatermarkAt ?? -1;
-  // Like lag: no position yet counts from 0 (an empty partition with no position is caught up).
-  // A stopped partition (an error) is never caught up: its consumer no longer fetches, so the
-  // high watermark it last saw is stale while the source goes on.
-  if (p.error === undefined && p.highWatermark >= 0 && sampledAt >= 0 && Math.max(0, p.replicatedOffset) >= p.highWatermark) return sampledAt;
+  // Caught up = no lag (lag.ts: no position yet counts from 0, so an empty partition with no
+  // position is caught up). A stopped partition (an error) is never caught up: its consumer no
+  // longer fetches, so the high watermark it last saw is stale while the source goes on.
+  if (p.error === undefined && sampledAt >= 0 && partitionLagRecords(p) === 0) return sampledAt;
   return p.replicatedTimestamp >= 0 ? p.replicatedTimestamp : undefined;
 }
 
