@@ -18,8 +18,7 @@ import type { ClusterConfig, FlowConfig, StraitConfig } from '../config/types.js
 import { KafkaAdmin, partitionsOfTopics } from '../kafka/admin.js';
 import { adminConfig, type RdConfig } from '../kafka/client-config.js';
 import { readPartitionToEnd, readRecordsFrom, type RawRecord } from '../kafka/reader.js';
-import { latestCheckpoints, type TranslatedOffset } from '../mirror/client.js';
-import { decodeCheckpoint } from '../mirror/formats.js';
+import { latestCheckpointsByGroup, type TranslatedOffset } from '../mirror/client.js';
 import { policyForFlow, remoteTopicName, shouldReplicateGroup, shouldReplicateTopic } from '../mirror/policy.js';
 import { describeError, StraitError } from '../util/errors.js';
 import { partitionKey } from '../util/partition-key.js';
@@ -328,17 +327,9 @@ async function checkpointsByGroup(flow: FlowConfig, target: KafkaAdmin, targetCo
   const out = new Map<string, TranslatedOffset[]>();
   if (!(await target.listTopics()).includes(topic)) return out;
   const records: RawRecord[] = await readPartitionToEnd(flow.target, targetConfig, topic, 0);
-  const groups = new Set<string>();
-  for (const r of records) {
-    if (r.key === null || r.value === null) continue;
-    try {
-      groups.add(decodeCheckpoint({ key: r.key, value: r.value }).consumerGroupId);
-    } catch {
-      // undecodable: latestCheckpoints skips it too
-    }
-  }
-  for (const g of groups) {
-    const mine = latestCheckpoints(records, g, topic).filter((c) => sourceTopicOfRemote(flow, c.topic) !== undefined);
+  // Undecodable records are skipped, as MM2's client skips them.
+  for (const [g, all] of latestCheckpointsByGroup(records, topic)) {
+    const mine = all.filter((c) => sourceTopicOfRemote(flow, c.topic) !== undefined);
     if (mine.length > 0) out.set(g, mine);
   }
   return out;

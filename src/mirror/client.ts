@@ -127,7 +127,20 @@ export function latestCheckpoints(
   topic: string,
   onSkipped: (problem: Error, record: RawRecord) => void = () => undefined,
 ): TranslatedOffset[] {
-  const byPartition = new Map<string, TranslatedOffset>();
+  return latestCheckpointsByGroup(records, topic, onSkipped, consumerGroupId).get(consumerGroupId) ?? [];
+}
+
+/**
+ * latestCheckpoints for every group in one pass over the records (each record is decoded once),
+ * by consumer group; only `onlyGroup` when given. `strait failover` reads them all.
+ */
+export function latestCheckpointsByGroup(
+  records: Iterable<RawRecord>,
+  topic: string,
+  onSkipped: (problem: Error, record: RawRecord) => void = () => undefined,
+  onlyGroup?: string,
+): Map<string, TranslatedOffset[]> {
+  const byGroup = new Map<string, Map<string, TranslatedOffset>>();
   for (const r of records) {
     if (r.key === null || r.value === null) {
       onSkipped(new Error(`topic "${topic}" offset ${r.offset}: a record with a null ${r.key === null ? 'key' : 'value'} is not a checkpoint`), r);
@@ -140,7 +153,9 @@ export function latestCheckpoints(
       onSkipped(err as Error, r);
       continue;
     }
-    if (c.consumerGroupId !== consumerGroupId) continue;
+    if (onlyGroup !== undefined && c.consumerGroupId !== onlyGroup) continue;
+    let byPartition = byGroup.get(c.consumerGroupId);
+    if (!byPartition) byGroup.set(c.consumerGroupId, (byPartition = new Map<string, TranslatedOffset>()));
     // JSON of the pair: topic names may contain any character, so no separator is safe.
     byPartition.set(JSON.stringify([c.topic, c.partition]), {
       topic: c.topic,
@@ -150,7 +165,11 @@ export function latestCheckpoints(
       upstreamOffset: c.upstreamOffset,
     });
   }
-  return [...byPartition.values()].sort((a, b) => (a.topic < b.topic ? -1 : a.topic > b.topic ? 1 : a.partition - b.partition));
+  const out = new Map<string, TranslatedOffset[]>();
+  for (const [group, byPartition] of byGroup) {
+    out.set(group, [...byPartition.values()].sort((a, b) => (a.topic < b.topic ? -1 : a.topic > b.topic ? 1 : a.partition - b.partition)));
+  }
+  return out;
 }
 
 export class MirrorClient {

@@ -5,7 +5,7 @@
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { allSources, countHopsForTopic, latestCheckpoints, MirrorClient, type MirrorClientSource } from '../../src/mirror/client.js';
+import { allSources, countHopsForTopic, latestCheckpoints, latestCheckpointsByGroup, MirrorClient, type MirrorClientSource } from '../../src/mirror/client.js';
 import { encodeCheckpoint, type Checkpoint } from '../../src/mirror/formats.js';
 import { DefaultReplicationPolicy, IdentityReplicationPolicy } from '../../src/mirror/policy.js';
 import type { RawRecord } from '../../src/kafka/reader.js';
@@ -137,5 +137,27 @@ describe('MirrorClient over a fake cluster', () => {
       'X.checkpoints.internal',
     );
     assert.equal(out.length, 2);
+  });
+
+  test('latestCheckpointsByGroup: the last checkpoint per group and partition in one pass; undecodable records are reported once', () => {
+    const records = [
+      checkpointRecord(0, { consumerGroupId: 'g', topic: 'A.t', partition: 0, downstreamOffset: 5 }),
+      checkpointRecord(1, { consumerGroupId: 'h', topic: 'A.t', partition: 0, downstreamOffset: 7 }),
+      { offset: 2, key: Buffer.from('junk'), value: Buffer.from('junk'), timestamp: undefined },
+      checkpointRecord(3, { consumerGroupId: 'g', topic: 'A.t', partition: 0, downstreamOffset: 9 }),
+      checkpointRecord(4, { consumerGroupId: 'g', topic: 'A.t', partition: 1, downstreamOffset: 1 }),
+    ];
+    const skipped: number[] = [];
+    const all = latestCheckpointsByGroup(records, 'A.checkpoints.internal', (_, r) => skipped.push(r.offset));
+    assert.deepEqual(
+      [...all].map(([g, list]) => [g, list.map((c) => [c.topic, c.partition, c.offset])]),
+      [
+        ['g', [['A.t', 0, 9], ['A.t', 1, 1]]],
+        ['h', [['A.t', 0, 7]]],
+      ],
+    );
+    assert.deepEqual(skipped, [2]);
+    assert.deepEqual(latestCheckpoints(records, 'g', 'A.checkpoints.internal'), all.get('g'), 'the single-group form agrees');
+    assert.deepEqual(latestCheckpoints(records, 'nobody', 'A.checkpoints.internal'), []);
   });
 });
