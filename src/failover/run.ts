@@ -31,6 +31,12 @@ export interface FailoverOptions {
   groups?: string[];
   dryRun: boolean;
   allowStale: boolean;
+  /**
+   * --source-down: go on as an unplanned failover when the source cannot be used for any reason.
+   * Without it only a source that cannot be reached counts as down; one that refuses strait's
+   * credentials (or its TLS) is up, and may still be replicating, so failover refuses.
+   */
+  sourceDown?: boolean;
   /** Metrics endpoints of the strait processes that may run the flow. */
   stopUrls: string[];
   /** How long to wait for the flow's group to empty after asking the processes to stop it. */
@@ -149,6 +155,13 @@ export function isFlowTopic(flow: FlowConfig, sourceTopic: string): boolean {
   return shouldReplicateTopic(sourceTopic, flow) && !policyForFlow(flow).isHeartbeatsTopic(sourceTopic);
 }
 
+/**
+ * Connection-level errors of a cluster that is up but refuses the client: wrong credentials, an
+ * ACL on the cluster, a TLS certificate or handshake problem. librdkafka's texts, from the admin
+ * client's error events (KafkaAdmin.recentClientErrors).
+ */
+const REFUSED_NOT_DOWN = /authenticat|authoriz|sasl|ssl|certificate|handshake/i;
+
 export class FailoverRefused extends StraitError {
   constructor(message: string) {
     super('FAILOVER_REFUSED', message);
@@ -171,7 +184,15 @@ export async function runFailover(options: FailoverOptions): Promise<FailoverRep
       sourceTopics = await source.listTopics();
     } catch (err) {
       sourceError = describeError(err);
-      options.progress(`source cluster "${flow.source}" is unreachable (${sourceError}): treating this as an unplanned failover; replication cannot run against a cluster that is down, and the lag is unknown`);
+      const refusal = source.recentClientErrors().find((m) => REFUSED_NOT_DOWN.test(m));
+      if (refusal !== undefined && options.sourceDown !== true) {
+        throw new FailoverRefused(
+          `source cluster "${flow.source}" answers but refuses strait's connection (${refusal}): it is not down, and replication may still be running against it. ` +
+            `Fix its settings (clusters.${flow.source} in the configuration) and run failover again; if the source really is out of service (its authentication went down with it, say), pass --source-down to fail over without it`,
+        );
+      }
+      const how = refusal === undefined ? 'is unreachable' : `refuses strait's connection (${refusal}) and --source-down was given`;
+      options.progress(`source cluster "${flow.source}" ${how} (${sourceError}): treating this as an unplanned failover; replication cannot run against a cluster that is down, and the lag is unknown`);
     }
     const reachable = sourceTopics !== undefined;
     const replication = reachable ? await stopReplication(options, source) : { group: flow.groupId, membersBefore: undefined, state: 'unknown' as const, stopAttempts: [], stopUrls: [] };

@@ -33,14 +33,33 @@ export function partitionsOfTopics(infos: TopicInfo[]): { topic: string; partiti
 
 const DEFAULT_TIMEOUT_MS = 30_000;
 
+/** How many of the client's connection-level errors KafkaAdmin keeps (recentClientErrors). */
+const KEPT_CLIENT_ERRORS = 5;
+
 export class KafkaAdmin {
   private readonly client: RdAdminClient;
+  private readonly clientErrors: string[] = [];
 
   constructor(
     readonly cluster: string,
     config: RdConfig,
   ) {
-    this.client = rdkafka.AdminClient.create(config);
+    this.client = rdkafka.AdminClient.create(config, {
+      'event.error': (err: RdError) => {
+        this.clientErrors.push(err.message);
+        if (this.clientErrors.length > KEPT_CLIENT_ERRORS) this.clientErrors.shift();
+      },
+    });
+  }
+
+  /**
+   * The client's latest connection-level errors, oldest first (librdkafka's texts, e.g.
+   * "authentication failure"; they carry no credentials). A failed call reports only its own
+   * outcome: a cluster that refuses the credentials fails a call with the same "broker transport
+   * failure" as a cluster that cannot be reached, and only these tell the two apart.
+   */
+  recentClientErrors(): readonly string[] {
+    return this.clientErrors;
   }
 
   private fail(err: RdError, what: string, topic?: string, partition?: number): KafkaError {

@@ -16,6 +16,10 @@ import { TopicAclSync, aclKey } from '../../src/mirror/acl-sync.js';
 import { Sandbox } from '../../src/sandbox/sandbox.js';
 import { listenerAddress, saslPlainClientProperties, saslPlainCustomization } from '../../src/sandbox/secure.js';
 import { StraitProcess, writeConfig } from '../helpers/strait-process.js';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const CLI = fileURLToPath(new URL('../../../bin/strait.cjs', import.meta.url));
 
 // Away from the default sandbox (19092-19095); each cluster takes N and N+1, plus its SASL port.
 const SOURCE_PORT = 29192;
@@ -168,4 +172,20 @@ void test('topic configs and ACLs are copied as MM2 copies them, over SASL to cl
   assert.equal((await strait.exited).code, 0, strait.tail());
   assert.ok(!strait.log().includes(badPassword), 'the wrong password is not in the log');
   assert.ok(!strait.log().includes(USERS.admin), 'the target password is not in the log');
+
+  // --- strait failover with the same wrong password: the source answers, so it is not down and
+  // may still replicate; failover refuses instead of going on as an unplanned failover, unless
+  // told the source is out of service (--source-down).
+  const failover = (...extra: string[]) => spawnSync(process.execPath, [CLI, 'failover', '--config', config, '--flow', 'source->target', '--dry-run', ...extra], { encoding: 'utf8', timeout: 90_000 });
+  const refused = failover();
+  assert.notEqual(refused.status, 0, refused.stdout);
+  assert.match(refused.stderr, /source cluster "source" answers but refuses strait's connection \(authentication failure\): it is not down/);
+  assert.match(refused.stderr, /clusters\.source in the configuration.*pass --source-down/);
+  const forced = failover('--source-down', '--json');
+  assert.equal(forced.status, 0, forced.stderr);
+  assert.match(forced.stderr, /source cluster "source" refuses strait's connection \(authentication failure\) and --source-down was given .*unplanned failover/);
+  assert.equal((JSON.parse(forced.stdout) as { sourceReachable: boolean }).sourceReachable, false);
+  for (const out of [refused.stdout, refused.stderr, forced.stdout, forced.stderr]) {
+    assert.ok(!out.includes(badPassword) && !out.includes(USERS.admin), 'no password in failover\'s output');
+  }
 });
