@@ -22,6 +22,7 @@ import { latestCheckpointsByGroup, type TranslatedOffset } from '../mirror/clien
 import { policyForFlow, remoteTopicName, shouldReplicateGroup, shouldReplicateTopic } from '../mirror/policy.js';
 import { describeError, StraitError } from '../util/errors.js';
 import { partitionKey } from '../util/partition-key.js';
+import { bootstrapAddresses, firstAccepting } from './probe.js';
 import { flowRpoMs, offsetsToCommit, partitionLag, planGroup, selectGroups, translationFor, type GroupPlan, type PartitionLag, type SourcePosition, type Translation } from './plan.js';
 
 export interface FailoverOptions {
@@ -33,8 +34,9 @@ export interface FailoverOptions {
   allowStale: boolean;
   /**
    * --source-down: go on as an unplanned failover when the source cannot be used for any reason.
-   * Without it only a source that cannot be reached counts as down; one that refuses strait's
-   * credentials (or its TLS) is up, and may still be replicating, so failover refuses.
+   * Without it only a source none of whose bootstrap servers accepts a TCP connection counts as
+   * down; one that accepts but refuses strait (credentials, TLS) is up and may still be
+   * replicating, so failover refuses (src/failover/probe.ts).
    */
   sourceDown?: boolean;
   /** Metrics endpoints of the strait processes that may run the flow. */
@@ -156,9 +158,9 @@ export function isFlowTopic(flow: FlowConfig, sourceTopic: string): boolean {
 }
 
 /**
- * Connection-level errors of a cluster that is up but refuses the client: wrong credentials, an
- * ACL on the cluster, a TLS certificate or handshake problem. librdkafka's texts, from the admin
- * client's error events (KafkaAdmin.recentClientErrors).
+ * Connection-level errors that say why a cluster that is up refuses the client: wrong
+ * credentials, an ACL, a TLS certificate or handshake problem. librdkafka's texts, from the admin
+ * client's error events (KafkaAdmin.recentClientErrors); used to name the cause only.
  */
 const REFUSED_NOT_DOWN = /authenticat|authoriz|sasl|ssl|certificate|handshake/i;
 
@@ -184,15 +186,23 @@ export async function runFailover(options: FailoverOptions): Promise<FailoverRep
       sourceTopics = await source.listTopics();
     } catch (err) {
       sourceError = describeError(err);
-      const refusal = source.recentClientErrors().find((m) => REFUSED_NOT_DOWN.test(m));
-      if (refusal !== undefined && options.sourceDown !== true) {
-        throw new FailoverRefused(
-          `source cluster "${flow.source}" answers but refuses strait's connection (${refusal}): it is not down, and replication may still be running against it. ` +
-            `Fix its settings (clusters.${flow.source} in the configuration) and run failover again; if the source really is out of service (its authentication went down with it, say), pass --source-down to fail over without it`,
-        );
+      const listening = await firstAccepting(bootstrapAddresses(sourceCluster.properties['bootstrap.servers'] ?? ''));
+      if (listening !== undefined) {
+        // Up, but unusable for strait. The client's error events usually say why (they may
+        // arrive a moment after the failed call).
+        await new Promise((r) => setTimeout(r, 500));
+        const why = source.recentClientErrors().find((m) => REFUSED_NOT_DOWN.test(m)) ?? sourceError;
+        const at = `${listening.host}:${listening.port}`;
+        if (options.sourceDown !== true) {
+          throw new FailoverRefused(
+            `source cluster "${flow.source}" accepts connections (at ${at}) but strait cannot use it (${why}): it is not down, and replication may still be running against it. ` +
+              `Fix its settings (clusters.${flow.source} in the configuration) and run failover again; if the source really is out of service (its authentication went down with it, say), pass --source-down to fail over without it`,
+          );
+        }
+        options.progress(`source cluster "${flow.source}" accepts connections (at ${at}) but strait cannot use it (${why}); --source-down was given: treating this as an unplanned failover, and the lag is unknown`);
+      } else {
+        options.progress(`source cluster "${flow.source}" is unreachable (${sourceError}): treating this as an unplanned failover; replication cannot run against a cluster that is down, and the lag is unknown`);
       }
-      const how = refusal === undefined ? 'is unreachable' : `refuses strait's connection (${refusal}) and --source-down was given`;
-      options.progress(`source cluster "${flow.source}" ${how} (${sourceError}): treating this as an unplanned failover; replication cannot run against a cluster that is down, and the lag is unknown`);
     }
     const reachable = sourceTopics !== undefined;
     const replication = reachable ? await stopReplication(options, source) : { group: flow.groupId, membersBefore: undefined, state: 'unknown' as const, stopAttempts: [], stopUrls: [] };

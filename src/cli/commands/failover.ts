@@ -16,7 +16,7 @@ const SPECS: FlagSpecs = {
   flow: { value: true, description: 'the flow to fail over (its name, e.g. "source->target")' },
   groups: { value: true, repeat: true, description: 'consumer groups to move (names or regexes matching whole names; repeat, or comma-separate names; a regex with {m,n} is kept whole); default: every group with checkpoints for the flow' },
   'dry-run': { value: false, description: 'show everything, stop nothing and commit nothing' },
-  'source-down': { value: false, description: 'fail over without the source when it cannot be used for any reason (by default only an unreachable source counts as down; one that refuses the credentials or TLS is up, so failover refuses)' },
+  'source-down': { value: false, description: 'fail over without the source when it cannot be used for any reason (by default the source counts as down only when none of its bootstrap servers accepts a connection; one that accepts but refuses the credentials or TLS is up, so failover refuses)' },
   'allow-stale': { value: false, description: 'use checkpoints older than the group\'s source offsets, and commit groups with partitions lacking one (reported)' },
   'stop-url': { value: true, repeat: true, description: 'metrics endpoint of a strait process running the flow (repeat per process); default http://127.0.0.1:<engine.metrics.port>' },
   wait: { value: true, description: 'seconds to wait for the flow\'s replication group to empty after asking to stop it (default 60)' },
