@@ -131,6 +131,26 @@ test('relays records untouched to the same partition of the remote topic and rep
   await running;
 });
 
+test('a batch mixing topics sends each record to its own topic\'s slot (the slot lookup follows topic changes)', async () => {
+  const { consumer, producer, ring, relay } = setup();
+  relay.assign(0, 'a', 0, 'r.a', 0);
+  relay.assign(1, 'b', 0, 'r.b', 0);
+  relay.assign(2, 'b', 1, 'r.b', 0);
+  consumer.batches.push([rec('a', 0, 0), rec('b', 0, 0), rec('b', 1, 0), rec('a', 0, 1), rec('c', 0, 0), rec('b', 0, 1)]);
+  const running = relay.run();
+  await tick();
+  assert.deepEqual(
+    producer.produced.map((p) => `${p.topic}-${p.partition}`),
+    ['r.a-0', 'r.b-0', 'r.b-1', 'r.a-0', 'r.b-0'],
+    'topic c is not ours: skipped',
+  );
+  producer.deliver();
+  await tick();
+  assert.deepEqual(ring.entries.map((e) => e.slice(0, 3)).sort(), [[0, 2, 0], [1, 2, 0], [2, 1, 0]]);
+  relay.stop();
+  await running;
+});
+
 test('a source gap starts a new run so the mapping stays exact', async () => {
   const { consumer, producer, ring, relay } = setup();
   relay.assign(0, 't', 0, 'r.t', 10);
