@@ -385,7 +385,7 @@ export class FlowCoordinator {
    * remote topic was not ready, or (offset-preserving) their start could not be worked out.
    * Tried again every START_RETRY_MS while still ours.
    */
-  private readonly waitingForTarget = new Map<string, TopicPartition>();
+  private readonly heldForRetry = new Map<string, TopicPartition>();
   private retryTimer: NodeJS.Timeout | undefined;
 
   /**
@@ -459,10 +459,10 @@ export class FlowCoordinator {
     }
     for (const p of parts) {
       const key = partitionKey(p.topic, p.partition);
-      if (unavailable.has(p.topic)) this.waitingForTarget.set(key, p);
-      else this.waitingForTarget.delete(key);
+      if (unavailable.has(p.topic)) this.heldForRetry.set(key, p);
+      else this.heldForRetry.delete(key);
     }
-    if (this.waitingForTarget.size > 0) this.retryWaiting();
+    if (this.heldForRetry.size > 0) this.retryHeld();
     const byChannel = new Map<WorkerChannel, { slot: number; topic: string; partition: number; targetTopic: string; offset: bigint; preserveOffsets?: boolean }[]>();
     const preserved = await this.preservedStarts(parts, committed, unavailable);
     for (const p of parts) {
@@ -473,8 +473,8 @@ export class FlowCoordinator {
       if (pre && 'stopped' in pre) {
         this.heldDiverged.set(key, { topic: p.topic, partition: p.partition, targetTopic: remoteTopicName(flow, p.topic), offset: pre.offset, reason: pre.reason });
         if (pre.retry) {
-          this.waitingForTarget.set(key, p);
-          this.retryWaiting();
+          this.heldForRetry.set(key, p);
+          this.retryHeld();
         }
         continue;
       }
@@ -530,13 +530,13 @@ export class FlowCoordinator {
     }
   }
 
-  /** Held partitions (see waitingForTarget) are tried again while still ours. */
-  private retryWaiting(): void {
+  /** Held partitions (see heldForRetry) are tried again while still ours. */
+  private retryHeld(): void {
     if (this.retryTimer || this.closing) return;
     this.retryTimer = setTimeout(() => {
       this.retryTimer = undefined;
-      const parts = [...this.waitingForTarget.values()];
-      if (parts.length > 0 && !this.closing) void this.enqueue(() => this.onAssigned(parts.filter((p) => this.waitingForTarget.has(partitionKey(p.topic, p.partition)))));
+      const parts = [...this.heldForRetry.values()];
+      if (parts.length > 0 && !this.closing) void this.enqueue(() => this.onAssigned(parts.filter((p) => this.heldForRetry.has(partitionKey(p.topic, p.partition)))));
     }, START_RETRY_MS);
   }
 
@@ -565,7 +565,7 @@ export class FlowCoordinator {
 
   private async onRevoked(parts: TopicPartition[], lost: boolean): Promise<void> {
     const { flow, engine, log } = this.deps;
-    for (const p of parts) this.waitingForTarget.delete(partitionKey(p.topic, p.partition));
+    for (const p of parts) this.heldForRetry.delete(partitionKey(p.topic, p.partition));
     for (const p of parts) this.heldDiverged.delete(partitionKey(p.topic, p.partition));
     const owned = parts.map((p) => this.partitions.get(partitionKey(p.topic, p.partition))).filter((s): s is PartitionState => s !== undefined);
     if (owned.length === 0) return;

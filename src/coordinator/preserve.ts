@@ -21,7 +21,6 @@
 import type { Logger } from 'pino';
 import { FILLER_HEADER } from '../kafka/filler.js';
 import type { FullRecord } from '../kafka/record-at.js';
-// Type only: this module stays free of the binding (its tests use fakes of the adapters).
 import type { LogBounds } from '../kafka/admin.js';
 import type { OnDivergence } from '../config/types.js';
 import { describeError } from '../util/errors.js';
@@ -30,10 +29,7 @@ import { partitionKey } from '../util/partition-key.js';
 /** Partitions whose start is worked out at the same time. */
 const PARALLEL_STARTS = 4;
 
-export type { LogBounds };
-
-export type { OnDivergence };
-
+export type { LogBounds, OnDivergence };
 
 export interface StartInput {
   source: LogBounds;

@@ -164,7 +164,6 @@ export interface GroupPlanInput {
   allowStale: boolean;
 }
 
-
 function sortOffsets(rows: PlannedOffset[]): PlannedOffset[] {
   return rows.sort((a, b) => (a.remoteTopic === b.remoteTopic ? a.partition - b.partition : a.remoteTopic < b.remoteTopic ? -1 : 1));
 }

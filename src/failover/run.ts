@@ -162,7 +162,7 @@ export function isFlowTopic(flow: FlowConfig, sourceTopic: string): boolean {
  * credentials, an ACL, a TLS certificate or handshake problem. librdkafka's texts, from the admin
  * client's error events (KafkaAdmin.recentClientErrors); used to name the cause only.
  */
-const REFUSED_NOT_DOWN = /authenticat|authoriz|sasl|ssl|certificate|handshake/i;
+const REFUSAL_CAUSE = /authenticat|authoriz|sasl|ssl|certificate|handshake/i;
 
 export class FailoverRefused extends StraitError {
   constructor(message: string) {
@@ -191,7 +191,7 @@ export async function runFailover(options: FailoverOptions): Promise<FailoverRep
         // Up, but unusable for strait. The client's error events usually say why (they may
         // arrive a moment after the failed call).
         await new Promise((r) => setTimeout(r, 500));
-        const why = source.recentClientErrors().find((m) => REFUSED_NOT_DOWN.test(m)) ?? sourceError;
+        const why = source.recentClientErrors().find((m) => REFUSAL_CAUSE.test(m)) ?? sourceError;
         const at = `${listening.host}:${listening.port}`;
         if (options.sourceDown !== true) {
           throw new FailoverRefused(
@@ -235,7 +235,10 @@ export async function runFailover(options: FailoverOptions): Promise<FailoverRep
       flowSourceTopics = remotes.map((t) => sourceTopicOfRemote(flow, t)!);
       report.lastReplicated = await lastReplicated(target, targetConfig, flow.target, remotes);
     }
-    report.remoteEnds = await remoteEnds(target, flowSourceTopics.map((t) => remoteTopicName(flow, t)));
+    // Without the source, lastReplicated has just read the same ends.
+    report.remoteEnds = report.lastReplicated
+      ? report.lastReplicated.map((l) => ({ remoteTopic: l.remoteTopic, partition: l.partition, endOffset: l.endOffset }))
+      : await remoteEnds(target, flowSourceTopics.map((t) => remoteTopicName(flow, t)));
 
     const { outcomes, unmatched } = await translateGroups(options, reachable ? source : undefined, target, targetConfig, flowSourceTopics, report.remoteEnds);
     report.groups = outcomes;

@@ -7,10 +7,10 @@
  * Fast for millions: each filler is as small as a record gets (null key, empty value, one short
  * header that marks it), and a dedicated idempotent producer sends them in large lz4 batches
  * without per-record delivery reports (a JavaScript object and callback per filler in the
- * binding; bench/README.md, "Filler records"). Instead, once the producer has flushed, the partition's end offset must be
- * exactly `to`: the idempotent producer writes each filler once and in order, so anything else
- * means a filler was refused (end below `to`) or another producer appended to the partition
- * meanwhile (end above `to`). Both are reported, never deleted blindly. Which offsets below `to`
+ * binding; bench/README.md, "Filler records"). Instead, once the producer has flushed, the
+ * partition's end offset must be exactly `to`: the idempotent producer writes each filler once
+ * and in order, so anything else means a filler was refused (end below `to`) or another producer
+ * appended to the partition meanwhile (end above `to`). Both are reported, never deleted blindly. Which offsets below `to`
  * the fillers took does not matter: DeleteRecords removes all of them.
  */
 import { rdkafka, type RdError, type RdProducer } from './binding.js';

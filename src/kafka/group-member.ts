@@ -54,7 +54,6 @@ export const GROUP_MEMBER_DEFAULTS: RdConfig = {
   'heartbeat.interval.ms': 2_000,
 };
 
-
 class BindingGroupMember implements GroupMember {
   private closed = false;
   private polling = false;

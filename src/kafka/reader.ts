@@ -107,7 +107,8 @@ export interface ReadStart {
 /**
  * Up to `max` records of each partition from `offset` on (the next existing records: compaction
  * holes and transaction markers are skipped), stopping at the end the partition had when the read
- * started. One consumer for all partitions. The result is keyed by partitionKey; a partition with nothing at or after its offset maps to an empty list.
+ * started. One consumer for all partitions. The result is keyed by partitionKey; a partition with
+ * nothing at or after its offset maps to an empty list.
  */
 export async function readRecordsFrom(cluster: string, config: RdConfig, starts: ReadStart[], options: ReadOptions = {}): Promise<Map<string, RawRecord[]>> {
   const out = new Map<string, RawRecord[]>();

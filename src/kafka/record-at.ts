@@ -24,7 +24,6 @@ export interface FullRecord {
 
 const DEFAULT_TIMEOUT_MS = 30_000;
 
-
 export function toFullRecord(m: Pick<RdMessage, 'offset' | 'key' | 'value' | 'timestamp' | 'headers'>): FullRecord {
   const headers: [string, Buffer | null][] = [];
   for (const h of m.headers ?? []) {
