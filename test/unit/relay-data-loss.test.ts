@@ -6,6 +6,7 @@ import { afterEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Relay, type DataLoss, type SlotDivergence, type SlotError, type DeliveryHandler, type ProgressWriter, type SourceRecord, type TargetProducer } from '../../src/worker/relay.js';
 import { FakeSourceConsumer } from '../helpers/fake-source-consumer.js';
+import type { OnDivergence } from '../../src/config/types.js';
 import { classifyPosition, shouldCheck } from '../../src/worker/data-loss.js';
 
 /** Adds the log start and end the cluster would report, so the relay runs its loss checks. */
@@ -64,7 +65,7 @@ afterEach(() => {
   for (const r of live.splice(0)) r.stop();
 });
 
-function setup(onDivergence?: 'stop-partition' | 'translate', holdProgress = false) {
+function setup(onDivergence?: OnDivergence, holdProgress = false) {
   const clock = { now: 10_000 };
   const failed: SlotError[] = [];
   const translating: SlotDivergence[] = [];
@@ -209,15 +210,24 @@ void describe('relay data-loss handling', () => {
     assert.deepEqual(ring.entries, [[0, 1, 25, 0, 1025, 1]]);
   });
 
-  void it('exactly-once: a loss is reported only once the records read before it are committed', async () => {
-    const { clock, consumer, producer, ring, losses, events, relay } = setup(undefined, true);
-    consumer.logs.set('orders/0', { low: 25, high: 40 });
-    relay.assign(0, 'orders', 0, 'east.orders', 10);
-    consumer.batches.push([rec('orders', 0, 10), rec('orders', 0, 11)]);
+  /**
+   * exactly-once: records 10 and 11 are copied and acknowledged but not committed (they are in
+   * the open transaction) when the slot halts on the loss of 12..24.
+   */
+  async function lossInsideTransaction(): Promise<ReturnType<typeof setup>> {
+    const t = setup(undefined, true);
+    t.consumer.logs.set('orders/0', { low: 25, high: 40 });
+    t.relay.assign(0, 'orders', 0, 'east.orders', 10);
+    t.consumer.batches.push([rec('orders', 0, 10), rec('orders', 0, 11)]);
     await tick();
-    producer.deliver();
-    clock.now += 2500;
+    t.producer.deliver();
+    t.clock.now += 2500;
     await tick(30);
+    return t;
+  }
+
+  void it('exactly-once: a loss is reported only once the records read before it are committed', async () => {
+    const { consumer, ring, losses, events, relay } = await lossInsideTransaction();
     assert.deepEqual(consumer.unassigned, [{ topic: 'orders', partition: 0 }], 'halted on the loss');
     assert.deepEqual(losses, [], 'not before the transaction holding records 10 and 11 commits');
     assert.deepEqual(relay.positions(), [{ slot: 0, targetTopic: 'east.orders', partition: 0, next: 12 }], 'the halted slot is in the commit');
@@ -228,14 +238,7 @@ void describe('relay data-loss handling', () => {
   });
 
   void it('exactly-once: an abort before the loss is reported reads the aborted records again instead', async () => {
-    const { clock, consumer, producer, losses, relay } = setup(undefined, true);
-    consumer.logs.set('orders/0', { low: 25, high: 40 });
-    relay.assign(0, 'orders', 0, 'east.orders', 10);
-    consumer.batches.push([rec('orders', 0, 10), rec('orders', 0, 11)]);
-    await tick();
-    producer.deliver();
-    clock.now += 2500;
-    await tick(30);
+    const { consumer, losses, relay } = await lossInsideTransaction();
     relay.abortHeld();
     assert.deepEqual(consumer.assigned.at(-1), { topic: 'orders', partition: 0, offset: 10 }, 'read again from the committed offset');
     assert.deepEqual(relay.positions(), []);

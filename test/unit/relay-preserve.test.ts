@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { Relay, type DeliveryHandler, type ProgressWriter, type SlotDivergence, type SlotError, type SourceRecord, type TargetProducer } from '../../src/worker/relay.js';
 import { recordAt, type SourceBatch } from '../../src/worker/source-batch.js';
 import { FakeSourceConsumer } from '../helpers/fake-source-consumer.js';
-
+import type { OnDivergence } from '../../src/config/types.js';
 
 /** Target offsets continue from `next` per partition; `foreign(n)` appends n records of another writer. */
 class FakeProducer implements TargetProducer {
@@ -57,7 +57,7 @@ afterEach(() => {
   for (const r of live.splice(0)) r.stop();
 });
 
-function setup(onDivergence?: 'stop-partition' | 'translate') {
+function setup(onDivergence?: OnDivergence) {
   const consumer = new FakeSourceConsumer();
   const producer = new FakeProducer();
   const ring = new FakeRing();

@@ -12,7 +12,6 @@ import { FakeSourceConsumer } from '../helpers/fake-source-consumer.js';
 import { TransactionLoop, classify, type TransactionalClient } from '../../src/worker/transactions.js';
 import { resumeOffset, exactlyOnceOffsetsGroup, transactionalId } from '../../src/coordinator/exactly-once.js';
 
-
 /** Records are acknowledged 1 ms after produce, or when the test calls deliver() (`hold`); offsets count per partition. */
 class FakeTxProducer implements TargetProducer, TransactionalClient {
   readonly transactionalId = 'g-test-0';
