@@ -10,7 +10,7 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createLatencyHistogram, mergeEncodedHistogram } from '../metrics/histogram.js';
 import { sizeLabel, SOURCE_COMPRESSION } from './data.js';
-import type { BenchResults } from './harness.js';
+import type { BenchResults } from './results.js';
 import { CURVE_PERCENTILES } from './measure.js';
 import { mm2TunedSettings } from './mm2.js';
 import { LIMIT_PRODUCER_PROPS } from './perf-tools.js';

@@ -10,9 +10,14 @@
  * "MM2" in a ratio is the better of its two configurations for that figure (higher records/s,
  * lower CPU per GB, lower peak memory, lower p99), chosen by median: the stricter comparison.
  */
+import type { IdleWait, MachineInfo } from './machine.js';
 import type { LatencyFigures } from './measure.js';
+import type { ProfileSummary } from './profile.js';
 import type { LimitResult } from './perf-tools.js';
 import type { ProcSample } from './procstat.js';
+
+/** Key bytes of every benchmark record (`k` + 7 digits); a run's `size` is the value's bytes. */
+export const KEY_BYTES = 8;
 
 export const SYSTEMS = ['mm2-default', 'mm2-tuned', 'strait', 'limit'] as const;
 export type SystemId = (typeof SYSTEMS)[number];
@@ -330,4 +335,62 @@ export function checkTargets(runs: readonly RunResult[], spec: TargetSpec, label
     push(`records/s through the proxy vs own loopback at ${label(spec.wanSize)}`, '>= 0.8x', r.spread ? r : undefined, atLeast(r.spread, 0.8));
   }
   return { checks, ratios };
+}
+
+/** The options of one `strait bench` run (bench/harness.ts) and the results it writes (results.json). */
+export interface LatencyOptions {
+  size: number;
+  ratePerSec: number;
+  seconds: number;
+  /** The first seconds of the phase are not measured. */
+  warmupSeconds: number;
+}
+
+export interface WanOptions {
+  size: number;
+  /** One-way delay, ms. */
+  delayMs: number;
+  repetitions: number;
+  systems: ReplicatorId[];
+}
+
+export interface BenchOptions {
+  sizes: number[];
+  /** Records to pre-load per size. */
+  records: Record<number, number>;
+  partitions: number;
+  repetitions: number;
+  systems: SystemId[];
+  latency: LatencyOptions | undefined;
+  wan: WanOptions | undefined;
+  sourcePort: number;
+  targetPort: number;
+  /** Sandbox folder; default a fresh temporary folder. */
+  sandboxDir: string | undefined;
+  keepSandbox: boolean;
+  outDir: string;
+  profile: boolean;
+  idleWait: { threshold: number; holdSec: number; checkSec: number; maxSec: number } | undefined;
+  /** Per run: how long a copy may take before the run counts as failed. */
+  runTimeoutSec: number;
+  note: string | undefined;
+  /** The command as typed, for the report. */
+  command: string;
+}
+
+export interface BenchResults {
+  version: 1;
+  startedAt: string;
+  finishedAt: string;
+  durationSec: number;
+  command: string;
+  note: string | undefined;
+  machine: MachineInfo;
+  idleWait: IdleWait;
+  options: Omit<BenchOptions, 'outDir' | 'sandboxDir' | 'command' | 'note'>;
+  /** Load average at start and end. */
+  load: { start: number | undefined; end: number | undefined };
+  preload: { size: number; topic: string; records: number; seconds: number; recordsPerSec: number }[];
+  runs: RunResult[];
+  profiles: ProfileSummary[];
 }

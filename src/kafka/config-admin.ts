@@ -30,6 +30,7 @@ import {
   type SASLOptions,
 } from '@platformatic/kafka';
 import { KafkaError } from '../util/errors.js';
+import { partitionKey } from '../util/partition-key.js';
 
 /** Where a topic config's value comes from (Kafka's ConfigEntry.ConfigSource). */
 export type ConfigSourceName = 'topic' | 'dynamic-broker' | 'dynamic-default-broker' | 'static-broker' | 'default' | 'unknown';
@@ -351,6 +352,43 @@ export class ConfigAdmin {
     } catch (err) {
       throw this.fail(err, `deleting ${acls.length} ACL binding(s)`, singleTopic(acls));
     }
+  }
+
+  /**
+   * Bytes each partition takes in the brokers' log directories (DescribeLogDirs), keyed by
+   * partitionKey(), summed over the replicas' directories of one broker only: the leader's
+   * copy is what a consumer reads, and a replica elsewhere holds the same bytes. `strait plan`
+   * compares two readings with the record bytes appended meanwhile to measure the source
+   * batches' compression as it is on disk and on the wire. `brokers` counts the brokers that
+   * answered (the connections a consumer of these partitions keeps).
+   */
+  async partitionLogSizes(partitions: readonly { topic: string; partition: number }[]): Promise<{ sizes: Map<string, number>; brokers: number }> {
+    const byTopic = new Map<string, number[]>();
+    for (const p of partitions) byTopic.set(p.topic, [...(byTopic.get(p.topic) ?? []), p.partition]);
+    let brokers;
+    try {
+      brokers = await this.client.describeLogDirs({ topics: [...byTopic].map(([name, ps]) => ({ name, partitions: ps })) });
+    } catch (err) {
+      throw this.fail(err, `describing the log directories of ${partitions.length} partition(s)`);
+    }
+    const out = new Map<string, number>();
+    const seen = new Map<string, number>();
+    for (const b of brokers) {
+      for (const dir of b.results) {
+        for (const t of dir.topics) {
+          for (const p of t.partitions) {
+            if (p.isFutureKey) continue;
+            const key = partitionKey(t.name, p.partitionIndex);
+            // The first broker to report a partition speaks for it (see above).
+            const owner = seen.get(key);
+            if (owner !== undefined && owner !== b.broker) continue;
+            seen.set(key, b.broker);
+            out.set(key, (out.get(key) ?? 0) + Number(p.partitionSize));
+          }
+        }
+      }
+    }
+    return { sizes: out, brokers: brokers.length };
   }
 
   async close(): Promise<void> {
