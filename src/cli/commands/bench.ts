@@ -3,6 +3,7 @@
  * own limit on a private pair of local clusters, and write the results (JSON, markdown, HTML).
  * See src/bench/harness.ts for the steps and bench/README.md for how to read the results.
  */
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { flag, flagBool, parseArgs, usage, UsageError, type FlagSpecs } from '../args.js';
 import type { Command } from '../command.js';
@@ -12,6 +13,7 @@ import type { BenchOptions } from '../../bench/results.js';
 import { isSystemId, REPLICATORS, SYSTEMS, type ReplicatorId, type SystemId } from '../../bench/results.js';
 import { reportModel, targetsTable } from '../../bench/report.js';
 import { displayPath } from '../../sandbox/paths.js';
+import { profileFromBench } from '../../plan/profile.js';
 
 /** Sized so the default run takes about a quarter of an hour on a 2-core machine. */
 export const BENCH_DEFAULTS = {
@@ -59,6 +61,7 @@ const SPECS: FlagSpecs = {
   'wan-delay': { value: true, description: `cross-region case: ms added each way by the proxy (default ${BENCH_DEFAULTS.wanDelayMs}; 0 skips the case)` },
   'wan-repetitions': { value: true, description: `runs of each replicator through the proxy (default ${BENCH_DEFAULTS.wanRepetitions})` },
   'wan-size': { value: true, description: `record size of the cross-region case (default ${BENCH_DEFAULTS.wanSize})` },
+  calibrate: { value: false, description: 'measure only strait (no MM2, no limit, no proxy) and write profile.json, the machine profile `strait plan --profile` reads' },
   profile: { value: false, description: 'profile strait (node --cpu-prof per thread, librdkafka statistics) and summarise it in the report' },
   'wait-idle': { value: true, description: 'first wait up to this many minutes for the 1-minute load average to stay below 1.0 for 30 s' },
   'source-port': { value: true, description: `client port of the benchmark's source cluster (default ${BENCH_DEFAULTS.sourcePort}; uses N and N+1)` },
@@ -125,10 +128,13 @@ export function benchOptions(argv: readonly string[], now = new Date()): BenchOp
   const sizes = sizeList(flag(args, 'sizes'));
   const scale = numberOption(flag(args, 'scale'), 'scale', 1, 0.0001, 1000, false)!;
   const num = (name: string, fallback: number, min: number, max: number, integer = true): number => numberOption(flag(args, name), name, fallback, min, max, integer)!;
-  const systems = systemList(flag(args, 'systems'));
+  const calibrate = flagBool(args, 'calibrate');
+  if (calibrate && flag(args, 'systems') !== undefined) throw new UsageError('--calibrate measures strait only: leave out --systems');
+  const systems = calibrate ? (['strait'] as SystemId[]) : systemList(flag(args, 'systems'));
   const latencyRate = num('latency-rate', BENCH_DEFAULTS.latencyRate, 0, 1_000_000, false);
   const latencySize = num('latency-size', BENCH_DEFAULTS.latencySize, 1, 1_000_000);
-  const wanDelay = num('wan-delay', BENCH_DEFAULTS.wanDelayMs, 0, 10_000, false);
+  // A profile is of the machine, not of a link: --calibrate skips the proxy unless asked for.
+  const wanDelay = num('wan-delay', calibrate ? 0 : BENCH_DEFAULTS.wanDelayMs, 0, 10_000, false);
   const wanSize = num('wan-size', BENCH_DEFAULTS.wanSize, 1, 1_000_000);
   if (latencyRate > 0 && !sizes.includes(latencySize)) throw new UsageError(`--latency-size ${latencySize} must be one of --sizes (${sizes.join(',')})`);
   if (wanDelay > 0 && !sizes.includes(wanSize)) throw new UsageError(`--wan-size ${wanSize} must be one of --sizes (${sizes.join(',')})`);
@@ -178,8 +184,14 @@ export const command: Command = {
     }
     const options = benchOptions(argv);
     const results = await runBench(options);
-    const model = reportModel(results);
-    console.log(targetsTable(model));
+    if (flagBool(args, 'calibrate')) {
+      const file = path.join(options.outDir, 'profile.json');
+      const profile = profileFromBench(results, path.join(displayPath(options.outDir), 'results.json'));
+      writeFileSync(file, `${JSON.stringify(profile, null, 1)}\n`);
+      console.log(`machine profile: ${displayPath(file)} (use it with strait plan --profile ${displayPath(file)})`);
+    } else {
+      console.log(targetsTable(reportModel(results)));
+    }
     const failed = results.runs.filter((r) => !r.ok);
     for (const r of failed) console.error(`run ${r.index} failed: ${describeRun(r)}`);
     console.error(`results: ${displayPath(options.outDir)}/ (summary.md, report.html, results.json)`);
