@@ -24,7 +24,7 @@
  *   latency (plus, in exactly-once mode, the open transaction: transactionInterval).
  * - Backlog: N hours of the load, copied at full capacity while the load keeps coming.
  */
-import { cpuSecPerRecord, describeBasis, recordsPerSecPerWorker, type MachineProfile } from './profile.js';
+import { cpuSecPerRecord, describeBasis, idleCoresPerProcess, recordsPerSecPerWorker, type MachineProfile } from './profile.js';
 import { totals, type TopicLoad, type Workload } from './workload.js';
 
 /** A figure and where it comes from. */
@@ -88,6 +88,9 @@ export interface Plan {
   workers: Figure;
   processes: Figure;
   workersPerProcess: Figure;
+  /** CPU strait uses at the load itself (cores, all processes). */
+  cpuAtLoad: Figure;
+  /** Cores to provision: the load's CPU over the headroom, plus each process's idle cost. */
   cores: Figure;
   coresPerProcess: Figure;
   memoryBoundPerProcess: Figure;
@@ -213,7 +216,10 @@ export function computePlan(w: Workload, profile: MachineProfile, s: PlanSetting
   const buffersPerWorker = (c.queuedMaxMessagesKbytes + c.queueBufferingMaxKbytes) * 1024;
   const memoryBound = profile.memory.baseBytes + wpp * buffersPerWorker + partitionsPerProcess * profile.memory.perPartitionBytes;
   const memoryTypical = profile.memory.baseBytes + wpp * profile.memory.perWorkerBytes + partitionsPerProcess * profile.memory.perPartitionBytes;
-  const cores = cpu / s.headroom;
+  const idle = idleCoresPerProcess(profile);
+  const cpuAtLoad = processes * idle + cpu;
+  const cores = processes * idle + cpu / s.headroom;
+  const idleBasis = idle > 0 ? ` + ${processes} x ${idle.toFixed(2)} cores a process spends whatever its load (the profile's steady latency load less its records' cost)` : '';
 
   const rttSec = s.rttMs / 1000;
   let latencyP50: Figure | undefined;
@@ -261,7 +267,8 @@ export function computePlan(w: Workload, profile: MachineProfile, s: PlanSetting
     workers: { value: workers, basis: `worker load ${workerLoad.toFixed(2)} / headroom ${s.headroom}${bound === 'link' ? ', and the link bound' : ''}, rounded up` },
     processes: { value: processes, basis: `${workers} workers / at most ${s.workersPerProcessMax} per process (--workers-per-process)` },
     workersPerProcess: { value: wpp, basis: 'engine.workers of each process' },
-    cores: { value: cores, basis: `CPU at the load ${cpu.toFixed(2)} cores (${sizeBasis}, ${profile.compression} on the target) / headroom ${s.headroom}` },
+    cpuAtLoad: { value: cpuAtLoad, basis: `records/s x CPU seconds per record (${sizeBasis}, ${profile.compression} on the target)${idleBasis}` },
+    cores: { value: cores, basis: `CPU of the records ${cpu.toFixed(2)} cores / headroom ${s.headroom}${idleBasis}` },
     coresPerProcess: { value: cores / processes, basis: 'cores / processes' },
     memoryBoundPerProcess: {
       value: memoryBound,

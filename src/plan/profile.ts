@@ -55,8 +55,12 @@ export interface MachineProfile {
     perPartitionBytes: number;
     basis: string;
   };
-  /** Replication latency at a steady load on loopback (append on the source to append on the target). */
-  latency?: { p50Ms: number; p99Ms: number; ratePerSec: number; recordBytes: number };
+  /**
+   * Replication latency at a steady load on loopback (append on the source to append on the
+   * target), and the CPU (cores) strait used at that load: far below capacity, where what a
+   * process costs whatever its load (polling, timers, metadata) shows.
+   */
+  latency?: { p50Ms: number; p99Ms: number; ratePerSec: number; recordBytes: number; cpuCores?: number };
 }
 
 /**
@@ -123,10 +127,27 @@ export function profileFromBench(results: BenchResults, origin: string, workers 
   };
   if (latencyRuns.length > 0) {
     const l = latencyRuns.map((r) => r.latency!);
-    profile.latency = { p50Ms: median(l.map((x) => x.p50)), p99Ms: median(l.map((x) => x.p99)), ratePerSec: l[0].ratePerSec, recordBytes: l[0].size + KEY_BYTES };
+    const recordBytes = l[0].size + KEY_BYTES;
+    profile.latency = { p50Ms: median(l.map((x) => x.p50)), p99Ms: median(l.map((x) => x.p99)), ratePerSec: l[0].ratePerSec, recordBytes };
+    const cpu = latencyRuns.filter((r) => r.cpu !== undefined).map((r) => (r.cpu!.perGB * r.latency!.ratePerSec * recordBytes) / 1e9);
+    if (cpu.length > 0) profile.latency.cpuCores = median(cpu);
   }
   return profile;
 }
+
+/**
+ * Cores one process spends whatever its load: the CPU of the steady latency load less what its
+ * records cost at the full-speed rate per record. At a low load this is most of strait's CPU
+ * (a process polls its consumers and flushes its producers on timers); at full speed it is
+ * inside the per-record figures, so the plan adds it per process, not on top of the headroom.
+ */
+export function idleCoresPerProcess(p: MachineProfile): number {
+  const l = p.latency;
+  if (l?.cpuCores === undefined) return 0;
+  return Math.max(0, l.cpuCores - l.ratePerSec * cpuSecPerRecord(p, l.recordBytes));
+}
+
+
 
 function isObject(x: unknown): x is Record<string, unknown> {
   return typeof x === 'object' && x !== null && !Array.isArray(x);

@@ -62,7 +62,8 @@ export function planRows(report: PlanReport): string[][] {
   rows.push(row('worker threads', `${p.workers.value} (load = ${p.workerLoad.value.toFixed(2)} workers at 100 %)`, p.workers));
   rows.push(row('processes', String(p.processes.value), p.processes));
   rows.push(row('workers per process', String(p.workersPerProcess.value), p.workersPerProcess));
-  rows.push(row('cores', `${p.cores.value.toFixed(2)} in all, ${p.coresPerProcess.value.toFixed(2)} per process`, p.cores));
+  rows.push(row('CPU at the load', `${p.cpuAtLoad.value.toFixed(2)} cores`, p.cpuAtLoad));
+  rows.push(row('cores to provision', `${p.cores.value.toFixed(2)} in all, ${p.coresPerProcess.value.toFixed(2)} per process`, p.cores));
   rows.push(row('memory bound per process', formatBytes(p.memoryBoundPerProcess.value), p.memoryBoundPerProcess));
   rows.push(row('memory typical per process', formatBytes(p.memoryTypicalPerProcess.value), p.memoryTypicalPerProcess));
   rows.push(row('network in per process', formatRate(p.networkInPerProcess.value), p.networkInPerProcess));

@@ -59,6 +59,7 @@ export const SHIPPED_PROFILE: MachineProfile = {
     p50Ms: 2,
     p99Ms: 5,
     ratePerSec: 2000,
-    recordBytes: 1032
+    recordBytes: 1032,
+    cpuCores: 0.15921696
   }
 };

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { computePlan, type PlanSettings } from '../../src/plan/model.js';
-import { cpuSecPerRecord, recordsPerSecPerWorker } from '../../src/plan/profile.js';
+import { cpuSecPerRecord, idleCoresPerProcess, recordsPerSecPerWorker } from '../../src/plan/profile.js';
 import { defaultClientSettings } from '../../src/plan/settings.js';
 import { SHIPPED_PROFILE as profile } from '../../src/plan/shipped-profile.js';
 import { statedWorkload, type TopicLoad, type Workload } from '../../src/plan/workload.js';
@@ -30,7 +30,11 @@ test('workers, processes and cores follow the load over one worker\'s measured c
   assert.equal(plan.workers.value, 6); // 3 workers at 100 % / 0.5
   assert.equal(plan.processes.value, 3); // 2 per process
   assert.equal(plan.workersPerProcess.value, 2);
-  close(plan.cores.value, (3 * perWorker * cpuSecPerRecord(profile, 1032)) / 0.5);
+  const records = 3 * perWorker * cpuSecPerRecord(profile, 1032);
+  const idle = idleCoresPerProcess(profile);
+  assert.ok(idle > 0.05 && idle < 0.5, `idle cost of a process ${idle}`);
+  close(plan.cpuAtLoad.value, 3 * idle + records);
+  close(plan.cores.value, 3 * idle + records / 0.5);
   assert.equal(plan.bound, 'cpu');
   assert.equal(plan.link, undefined);
   // Headroom 1: capacity equal to the load.

@@ -26,6 +26,9 @@ test('profileFromBench: medians of the strait loopback runs, per worker, with th
   const perGB = strait1k.map((r) => r.cpu!.perGB).sort((a, b) => a - b)[Math.floor(strait1k.length / 2)];
   assert.ok(Math.abs(point.cpuSecPerRecord - (perGB * 1032) / 1e9) < 1e-15);
   assert.ok(p.latency && p.latency.p99Ms > 0);
+  // The steady load's CPU: CPU per GB x its bytes/s.
+  const lat = results.runs.filter((r) => r.system === 'strait' && r.scenario === 'latency' && r.ok).map((r) => (r.cpu!.perGB * 2000 * 1032) / 1e9).sort((a, b) => a - b);
+  assert.equal(p.latency.cpuCores, lat[Math.floor(lat.length / 2)]);
   assert.ok(p.memory.baseBytes > 0 && p.memory.perWorkerBytes > 0);
 });
 
