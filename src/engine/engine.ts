@@ -32,7 +32,7 @@ import type { FlowDeps } from '../coordinator/flow.js';
 import { PreserveStarter } from '../coordinator/preserve.js';
 import { preserveAdapters } from './preserve-adapters.js';
 import { engineReadiness, type Readiness } from './readiness.js';
-import { shutdownBudget } from './shutdown.js';
+import { settleBy, shutdownBudget } from './shutdown.js';
 
 /** Progress ring entries per task: 64 Ki runs (2.5 MiB), minutes of headroom at full speed. */
 const RING_CAPACITY = 65_536;
@@ -45,6 +45,8 @@ const HEARTBEAT_INTERVAL_MS = 1_000;
 /** exactly-once: the schema's default for flows built without it (tests, MM2 files). */
 const TRANSACTION_INTERVAL_MS = 1_000;
 const CHECKPOINT_INTERVAL_MS = 5_000;
+/** At most this long for the MM2 internal records still queued at the stop to be delivered. */
+const WRITER_CLOSE_MS = 5_000;
 /** Kept at the end of the shutdown bound for the worker pool to end its threads. */
 const POOL_DESTROY_MS = 1_000;
 /** Replication factor of MM2's internal topics strait creates; -1 = the broker's default. */
@@ -304,25 +306,29 @@ export class Engine {
 
   /**
    * Ordered shutdown within engine.shutdownTimeout, split as src/engine/shutdown.ts says: the
-   * drain until its deadline, then the final commits and closing within the rest. Safe to call
-   * more than once. The caller ends the process if this has not settled by the end of the bound.
+   * drain until its deadline, then the final commits and closing, all done before the hard
+   * deadline. Safe to call more than once. The caller ends the process if this has not settled
+   * by the hard deadline.
    */
   stop(): Promise<void> {
     this.stopping ??= (async () => {
       const { config, log } = this.options;
       const budget = shutdownBudget(config.engine.shutdownTimeoutMs);
-      const drainDeadline = Date.now() + budget.drainMs;
-      const end = Date.now() + budget.totalMs;
+      const now = Date.now();
+      const drainDeadline = now + budget.drainMs;
+      // Our own steps end before the hard deadline, keeping a moment for the pool to end its threads.
+      const closeBy = now + budget.hardMs - POOL_DESTROY_MS;
       log.info({ deadlineMs: budget.totalMs, drainMs: budget.drainMs }, 'strait stopping: draining in-flight records and committing progress');
       this.heartbeats?.stop();
       await Promise.all(this.flows.map((f) => f.stop(drainDeadline).catch((e: unknown) => log.error({ flow: f.name, err: describeError(e) }, `flow ${f.name}: stop failed: ${describeError(e)}`))));
-      await Promise.all([...this.writers.values()].map((w) => w.close().catch(() => undefined)));
+      // A producer to a target that stopped answering may never finish closing.
+      const writersTimeout = Math.max(0, Math.min(WRITER_CLOSE_MS, closeBy - Date.now()));
+      if (!(await settleBy(Promise.all([...this.writers.values()].map((w) => w.close(writersTimeout))), closeBy))) {
+        log.warn('the writers of MM2 internal records did not close in time (a cluster does not answer)');
+      }
       // A task still connecting finishes its attempt and then ends: its clients must be closed
-      // by their own thread before the pool ends it. Wait for that while the bound allows,
-      // keeping a moment for the pool to end its threads.
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([Promise.allSettled(this.tasks), new Promise((r) => (timer = setTimeout(r, Math.max(0, end - POOL_DESTROY_MS - Date.now()))))]);
-      clearTimeout(timer);
+      // by their own thread before the pool ends it. Wait for that while the bound allows.
+      await settleBy(Promise.allSettled(this.tasks), closeBy);
       await this.pool?.destroy();
       log.info('strait stopped');
     })();

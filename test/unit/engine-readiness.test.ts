@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { engineReadiness } from '../../src/engine/readiness.js';
-import { armHardDeadline, shutdownBudget } from '../../src/engine/shutdown.js';
+import { armHardDeadline, settleBy, shutdownBudget } from '../../src/engine/shutdown.js';
 
 void describe('readiness', () => {
   void it('is ready only while running with every flow past its first assignment', () => {
@@ -35,29 +35,34 @@ void describe('readiness', () => {
 });
 
 void describe('shutdown bound', () => {
-  void it('gives the drain all of the bound but a close reserve of a third, at most 10 s', () => {
-    assert.deepEqual(shutdownBudget(30_000), { totalMs: 30_000, drainMs: 20_000, closeMs: 10_000 });
-    assert.deepEqual(shutdownBudget(60_000), { totalMs: 60_000, drainMs: 50_000, closeMs: 10_000 });
-    assert.deepEqual(shutdownBudget(3_000), { totalMs: 3_000, drainMs: 2_000, closeMs: 1_000 });
-    // The schema's smallest value still leaves a close phase.
+  void it('gives the drain all but a close reserve (a third, at most 10 s), and exits early enough for the exit to fit', () => {
+    assert.deepEqual(shutdownBudget(30_000), { totalMs: 30_000, drainMs: 20_000, hardMs: 27_500 });
+    assert.deepEqual(shutdownBudget(60_000), { totalMs: 60_000, drainMs: 50_000, hardMs: 57_500 });
+    assert.deepEqual(shutdownBudget(15_000), { totalMs: 15_000, drainMs: 10_000, hardMs: 13_500 });
+    // The schema's smallest value still leaves a close phase and an exit.
     const min = shutdownBudget(1_000);
-    assert.ok(min.closeMs > 0 && min.drainMs + min.closeMs === 1_000);
+    assert.ok(min.drainMs < min.hardMs && min.hardMs < min.totalMs, JSON.stringify(min));
   });
 
-  void it('fires the hard deadline once after its time, and never once disarmed', async () => {
-    let fired = 0;
+  void it('waits for work until a deadline only', async () => {
+    assert.equal(await settleBy(Promise.resolve(), Date.now() + 1_000), true);
+    assert.equal(await settleBy(Promise.reject(new Error('closing failed')), Date.now() + 1_000), true);
+    const started = Date.now();
+    assert.equal(await settleBy(new Promise(() => undefined), started + 50), false);
+    assert.ok(Date.now() - started < 1_000);
+  });
+
+  void it('fires the hard deadline once after its time, saying whether the stop had finished', async () => {
+    const calls: boolean[] = [];
     const started = Date.now();
     let firedAt = 0;
-    armHardDeadline(50, () => {
-      fired++;
+    armHardDeadline(50, (finished) => {
+      calls.push(finished);
       firedAt = Date.now();
     });
-    let disarmedFired = 0;
-    const disarm = armHardDeadline(50, () => disarmedFired++);
-    disarm();
+    armHardDeadline(50, (finished) => calls.push(finished)).finished();
     await new Promise((r) => setTimeout(r, 150));
-    assert.equal(fired, 1);
+    assert.deepEqual(calls.sort(), [false, true]);
     assert.ok(firedAt - started >= 45, `fired after ${firedAt - started} ms`);
-    assert.equal(disarmedFired, 0);
   });
 });

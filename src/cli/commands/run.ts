@@ -12,7 +12,7 @@ import { CONFIG_FLAGS, configSource, formatWarnings, loadSources } from './valid
 import { log } from '../../util/log.js';
 import { Engine } from '../../engine/engine.js';
 import { startObservability, type ObservabilityConfig } from '../../engine/observe.js';
-import { armHardDeadline, EXIT_SHUTDOWN_TIMEOUT } from '../../engine/shutdown.js';
+import { armHardDeadline, EXIT_SHUTDOWN_TIMEOUT, shutdownBudget } from '../../engine/shutdown.js';
 
 const SUMMARY = 'Replicate the configured flows until stopped (Ctrl-C or SIGTERM stops in order: drain, flush, commit).';
 
@@ -68,6 +68,7 @@ export async function runUntilSignal(engine: Engine, engineConfig: Observability
   process.once('SIGTERM', onSignal);
   let observe: Awaited<ReturnType<typeof startObservability>> | undefined;
   let timer: NodeJS.Timeout | undefined;
+  let code = 0;
   try {
     observe = await startObservability(engine, engineConfig);
     // A signal may come while the flows still wait for their clusters: race the two.
@@ -76,15 +77,20 @@ export async function runUntilSignal(engine: Engine, engineConfig: Observability
     if (first !== 'started') {
       log.info({ reason: first }, `stopping (${first}) before replication started`);
       started.catch(() => undefined);
-      return 0;
+      return code;
     }
     if (untilMs !== undefined) timer = setTimeout(() => stopRequested('duration'), untilMs);
     const reason = await Promise.race([stop, engine.fatal.then((r) => `fatal: ${r}`)]);
     log.info({ reason }, `stopping (${reason})`);
-    return reason.startsWith('fatal: ') ? 1 : 0;
+    code = reason.startsWith('fatal: ') ? 1 : 0;
+    return code;
   } finally {
     const bound = engineConfig.shutdownTimeoutMs;
-    const disarm = armHardDeadline(bound, () => {
+    const deadline = armHardDeadline(shutdownBudget(bound).hardMs, (finished) => {
+      if (finished) {
+        log.warn({ deadlineMs: bound }, 'strait stopped, but clients of a cluster that does not answer were still closing: exiting without them');
+        process.exit(code);
+      }
       log.error(
         { deadlineMs: bound, exitCode: EXIT_SHUTDOWN_TIMEOUT },
         `strait did not stop within engine.shutdownTimeout (${bound / 1000} s): exiting now with code ${EXIT_SHUTDOWN_TIMEOUT}. ` +
@@ -101,7 +107,7 @@ export async function runUntilSignal(engine: Engine, engineConfig: Observability
     process.once('SIGTERM', force);
     await engine.stop();
     await observe?.close();
-    disarm();
+    deadline.finished();
     process.off('SIGINT', force);
     process.off('SIGTERM', force);
   }
