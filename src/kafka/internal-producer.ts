@@ -16,7 +16,12 @@ export interface InternalWriter {
   write(topic: string, key: Buffer, value: Buffer): void;
   /** Waits (at most `timeoutMs`) until every record written so far was delivered or failed. */
   flush?(timeoutMs: number): Promise<void>;
-  close(): Promise<void>;
+  /**
+   * Delivers what was written for at most `timeoutMs` (default 5 s), then closes; records still
+   * undelivered then are dropped (heartbeats, checkpoints and offset syncs are written anew by
+   * the next run).
+   */
+  close(timeoutMs?: number): Promise<void>;
 }
 
 /** Records queued while the producer is not connected yet; beyond this they are refused (reported). */
@@ -88,12 +93,14 @@ class BindingInternalWriter implements InternalWriter {
     await new Promise<void>((resolve) => producer.flush(timeoutMs, () => resolve()));
   }
 
-  async close(): Promise<void> {
+  async close(timeoutMs = 5_000): Promise<void> {
     this.closed = true;
     const producer = this.producer;
     if (producer) {
-      await new Promise<void>((resolve) => producer.flush(5_000, () => resolve()));
-      await new Promise<void>((resolve) => producer.disconnect(() => resolve()));
+      await new Promise<void>((resolve) => producer.flush(timeoutMs, () => resolve()));
+      // The binding's disconnect flushes again first (5 s by default), holding a thread-pool
+      // thread that long; the flush above already took the time there was.
+      await new Promise<void>((resolve) => producer.disconnect(0, () => resolve()));
     }
     this.admin.close();
   }
