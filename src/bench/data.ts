@@ -17,10 +17,12 @@ import { writeFile } from 'node:fs/promises';
 import { KafkaAdmin } from '../kafka/admin.js';
 import { produceAll } from '../demo/produce.js';
 import type { SampleRecord } from '../demo/records.js';
+import { KEY_BYTES } from './results.js';
+
+export { KEY_BYTES };
 
 /** Distinct values per record size: enough that batches are not one value repeated. */
 export const POOL_SIZE = 512;
-export const KEY_BYTES = 8;
 
 const WORDS = (
   'order payment customer account status pending shipped delivered amount currency region store ' +

@@ -38,7 +38,7 @@ import { formatSeconds, streamProgress, type Progress } from '../sandbox/progres
 import { Sandbox } from '../sandbox/sandbox.js';
 import { sleep } from '../sandbox/processes.js';
 import { bulkRecord, preloadTopic, recordBytes, sizeLabel, valuePool, writePayloadFile, type BulkTopic } from './data.js';
-import { describeMachine, waitForIdle, type IdleWait, type MachineInfo } from './machine.js';
+import { describeMachine, waitForIdle, type IdleWait } from './machine.js';
 import { LOG_APPEND_TIME, appendSpan, measureLatency, partitionsOf, TopicCounter, type LatencyFigures } from './measure.js';
 import { startMm2 } from './mm2.js';
 import { runLimit, type LimitOutputs } from './perf-tools.js';
@@ -46,67 +46,10 @@ import { loadAverage1, MachineSampler, ProcSampler, resourceFigures } from './pr
 import { DelayProxy, freePort } from './proxy.js';
 import { summarizeProfiles, type ProfileSummary } from './profile.js';
 import { describeExit, type ReplicatorProcess } from './replicator.js';
-import { SYSTEM_LABELS, type ReplicatorId, type RunResult, type Scenario, type SystemId } from './results.js';
+import { SYSTEM_LABELS, type BenchOptions, type BenchResults, type ReplicatorId, type RunResult, type Scenario, type SystemId } from './results.js';
 import { writeReports } from './report.js';
 import { BenchStatus } from './status.js';
 import { startStrait } from './strait-runner.js';
-
-export interface LatencyOptions {
-  size: number;
-  ratePerSec: number;
-  seconds: number;
-  /** The first seconds of the phase are not measured. */
-  warmupSeconds: number;
-}
-
-export interface WanOptions {
-  size: number;
-  /** One-way delay, ms. */
-  delayMs: number;
-  repetitions: number;
-  systems: ReplicatorId[];
-}
-
-export interface BenchOptions {
-  sizes: number[];
-  /** Records to pre-load per size. */
-  records: Record<number, number>;
-  partitions: number;
-  repetitions: number;
-  systems: SystemId[];
-  latency: LatencyOptions | undefined;
-  wan: WanOptions | undefined;
-  sourcePort: number;
-  targetPort: number;
-  /** Sandbox folder; default a fresh temporary folder. */
-  sandboxDir: string | undefined;
-  keepSandbox: boolean;
-  outDir: string;
-  profile: boolean;
-  idleWait: { threshold: number; holdSec: number; checkSec: number; maxSec: number } | undefined;
-  /** Per run: how long a copy may take before the run counts as failed. */
-  runTimeoutSec: number;
-  note: string | undefined;
-  /** The command as typed, for the report. */
-  command: string;
-}
-
-export interface BenchResults {
-  version: 1;
-  startedAt: string;
-  finishedAt: string;
-  durationSec: number;
-  command: string;
-  note: string | undefined;
-  machine: MachineInfo;
-  idleWait: IdleWait;
-  options: Omit<BenchOptions, 'outDir' | 'sandboxDir' | 'command' | 'note'>;
-  /** Load average at start and end. */
-  load: { start: number | undefined; end: number | undefined };
-  preload: { size: number; topic: string; records: number; seconds: number; recordsPerSec: number }[];
-  runs: RunResult[];
-  profiles: ProfileSummary[];
-}
 
 const pad3 = (n: number): string => String(n).padStart(3, '0');
 const round = (x: number, digits = 2): number => Math.round(x * 10 ** digits) / 10 ** digits;

@@ -10,12 +10,12 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createLatencyHistogram, mergeEncodedHistogram } from '../metrics/histogram.js';
 import { sizeLabel, SOURCE_COMPRESSION } from './data.js';
-import type { BenchResults } from './harness.js';
+import type { BenchResults } from './results.js';
 import { CURVE_PERCENTILES } from './measure.js';
 import { mm2TunedSettings } from './mm2.js';
 import { LIMIT_PRODUCER_PROPS } from './perf-tools.js';
-import { checkTargets, REPLICATORS, spread, summarize, SYSTEM_LABELS, SYSTEMS, wanRatio, type Ratio, type Spread, type SystemId, type SystemSummary, type TargetCheck } from './results.js';
-import { barChart, CHART_CSS, escapeXml, latencyChart, type BarGroup, type Curve } from './svg.js';
+import { checkTargets, halfRates, measured, median, rateSeries, REPLICATORS, spread, summarize, SYSTEM_LABELS, SYSTEMS, wanRatio, type Ratio, type Spread, type SystemId, type SystemSummary, type TargetCheck } from './results.js';
+import { barChart, CHART_CSS, escapeXml, latencyChart, lineChart, type BarGroup, type Curve } from './svg.js';
 
 export const SYSTEM_COLORS: Record<SystemId, string> = {
   'mm2-default': '#9aa5b1',
@@ -130,6 +130,43 @@ export function throughputTable(model: ReportModel): string {
     ]);
   }
   return table(['Size', 'System', 'records/s', 'MB/s', 'CPU s per GB', 'without JIT threads', 'peak RSS MiB', 'start-up s', ''], rows);
+}
+
+/**
+ * Warm-up: records/s over the first and the second half of each copy (halfRates), median over the
+ * repetitions. A second half much faster than the first means the copy ended before that system
+ * warmed up, and its figures understate it: copies long enough for both halves to agree are what
+ * "steady state" means here.
+ */
+export function warmupTable(model: ReportModel): string | undefined {
+  const rows: string[][] = [];
+  const runs = measured(model.results.runs).filter((r) => r.scenario === 'loopback' && r.ok && r.system !== 'limit');
+  for (const size of model.results.options.sizes) {
+    for (const system of REPLICATORS) {
+      const halves = runs.filter((r) => r.size === size && r.system === system).map((r) => halfRates(r.progress, r.records)).filter((h): h is { first: number; second: number } => h !== undefined);
+      if (halves.length === 0) continue;
+      const first = median(halves.map((h) => h.first));
+      const second = median(halves.map((h) => h.second));
+      rows.push([sizeLabel(size), SYSTEM_LABELS[system], int(first), int(second), `${(second / first).toFixed(2)}x`, String(halves.length)]);
+    }
+  }
+  if (rows.length === 0) return undefined;
+  return table(['Size', 'System', 'first half records/s', 'second half records/s', 'second / first', 'runs'], rows);
+}
+
+/** Throughput over time of each replicator's first repetition at each size: warm-up made visible. */
+function overTimeCharts(model: ReportModel): string[] {
+  const runs = measured(model.results.runs).filter((r) => r.scenario === 'loopback' && r.ok && r.system !== 'limit');
+  const out: string[] = [];
+  for (const size of model.results.options.sizes) {
+    const series = REPLICATORS.flatMap((system) => {
+      const first = runs.filter((r) => r.size === size && r.system === system).sort((a, b) => a.rep - b.rep)[0];
+      const points = rateSeries(first?.progress);
+      return points.length >= 2 ? [{ label: SYSTEM_LABELS[system], color: SYSTEM_COLORS[system], points }] : [];
+    });
+    if (series.length > 0) out.push(lineChart({ title: `Throughput over time at ${sizeLabel(size)} (first repetition)`, xLabel: 'seconds since the first record', yLabel: 'records/s', series, width: 640, height: 300 }));
+  }
+  return out;
 }
 
 export function latencyTable(model: ReportModel): string | undefined {
@@ -281,6 +318,8 @@ function configNotes(model: ReportModel): string[] {
 export function renderMarkdown(model: ReportModel): string {
   const r = model.results;
   const out: string[] = [`# strait bench — ${r.startedAt.slice(0, 10)}`, '', ...setupLines(r), '', '## Targets', '', targetsTable(model), '', '## Throughput, CPU and memory', '', throughputTable(model), ''];
+  const warm = warmupTable(model);
+  if (warm) out.push('## Warm-up: first and second half of each copy', '', warm, '');
   const lat = latencyTable(model);
   if (lat) out.push(`## Replication latency at ${int(r.options.latency!.ratePerSec)} records/s of ${sizeLabel(r.options.latency!.size)}`, '', lat, '');
   const wan = wanTable(model);
@@ -333,6 +372,7 @@ function charts(model: ReportModel): string[] {
   out.push(barChart({ title: 'Throughput, MB/s (key + value)', yLabel: 'MB/s', groups: bySize((s) => s.mbPerSec, SYSTEMS) }));
   out.push(barChart({ title: 'CPU seconds per GB copied (lower is better)', yLabel: 'CPU s / GB', groups: bySize((s) => s.cpuPerGB, REPLICATORS) }));
   out.push(barChart({ title: 'Peak resident memory, MiB (lower is better)', yLabel: 'MiB', groups: bySize((s) => s.peakRssMB, REPLICATORS) }));
+  out.push(...overTimeCharts(model));
   if (model.latencyCurves.length > 0 && o.latency) out.push(latencyChart({ title: `Replication latency at ${int(o.latency.ratePerSec)} records/s of ${sizeLabel(o.latency.size)}`, curves: model.latencyCurves }));
   if (o.wan) {
     const groups: BarGroup[] = REPLICATORS.map((system) => {

@@ -10,9 +10,14 @@
  * "MM2" in a ratio is the better of its two configurations for that figure (higher records/s,
  * lower CPU per GB, lower peak memory, lower p99), chosen by median: the stricter comparison.
  */
+import type { IdleWait, MachineInfo } from './machine.js';
 import type { LatencyFigures } from './measure.js';
+import type { ProfileSummary } from './profile.js';
 import type { LimitResult } from './perf-tools.js';
 import type { ProcSample } from './procstat.js';
+
+/** Key bytes of every benchmark record (`k` + 7 digits); a run's `size` is the value's bytes. */
+export const KEY_BYTES = 8;
 
 export const SYSTEMS = ['mm2-default', 'mm2-tuned', 'strait', 'limit'] as const;
 export type SystemId = (typeof SYSTEMS)[number];
@@ -330,4 +335,108 @@ export function checkTargets(runs: readonly RunResult[], spec: TargetSpec, label
     push(`records/s through the proxy vs own loopback at ${label(spec.wanSize)}`, '>= 0.8x', r.spread ? r : undefined, atLeast(r.spread, 0.8));
   }
   return { checks, ratios };
+}
+
+/** The options of one `strait bench` run (bench/harness.ts) and the results it writes (results.json). */
+export interface LatencyOptions {
+  size: number;
+  ratePerSec: number;
+  seconds: number;
+  /** The first seconds of the phase are not measured. */
+  warmupSeconds: number;
+}
+
+export interface WanOptions {
+  size: number;
+  /** One-way delay, ms. */
+  delayMs: number;
+  repetitions: number;
+  systems: ReplicatorId[];
+}
+
+export interface BenchOptions {
+  sizes: number[];
+  /** Records to pre-load per size. */
+  records: Record<number, number>;
+  partitions: number;
+  repetitions: number;
+  systems: SystemId[];
+  latency: LatencyOptions | undefined;
+  wan: WanOptions | undefined;
+  sourcePort: number;
+  targetPort: number;
+  /** Sandbox folder; default a fresh temporary folder. */
+  sandboxDir: string | undefined;
+  keepSandbox: boolean;
+  outDir: string;
+  profile: boolean;
+  idleWait: { threshold: number; holdSec: number; checkSec: number; maxSec: number } | undefined;
+  /** Per run: how long a copy may take before the run counts as failed. */
+  runTimeoutSec: number;
+  note: string | undefined;
+  /** The command as typed, for the report. */
+  command: string;
+}
+
+export interface BenchResults {
+  version: 1;
+  startedAt: string;
+  finishedAt: string;
+  durationSec: number;
+  command: string;
+  note: string | undefined;
+  machine: MachineInfo;
+  idleWait: IdleWait;
+  options: Omit<BenchOptions, 'outDir' | 'sandboxDir' | 'command' | 'note'>;
+  /** Load average at start and end. */
+  load: { start: number | undefined; end: number | undefined };
+  preload: { size: number; topic: string; records: number; seconds: number; recordsPerSec: number }[];
+  runs: RunResult[];
+  profiles: ProfileSummary[];
+}
+
+/**
+ * Records/s over the first and the second half of a copy's records, from its progress samples
+ * (ms since the process started, records on the target, about once a second): the times at which
+ * the target held none, half and all of the records are interpolated between samples. A copy past
+ * its warm-up copies both halves at about the same rate; one still warming up (a JIT compiler, a
+ * growing batch size) copies the second half faster. Undefined when the copy was too short for
+ * the samples to tell (fewer than two samples inside each half): `--quick` copies often are.
+ */
+export function halfRates(progress: readonly (readonly [number, number])[] | undefined, total: number): { first: number; second: number } | undefined {
+  if (!progress || total <= 0) return undefined;
+  const at = (count: number): number | undefined => {
+    for (let i = 0; i < progress.length; i++) {
+      const [t, c] = progress[i];
+      if (c >= count) {
+        if (i === 0) return undefined;
+        const [t0, c0] = progress[i - 1];
+        return t0 + ((t - t0) * (count - c0)) / Math.max(1, c - c0);
+      }
+    }
+    return undefined;
+  };
+  const inside = (lo: number, hi: number) => progress.filter(([, c]) => c > lo && c < hi).length;
+  if (inside(0, total / 2) < 2 || inside(total / 2, total) < 2) return undefined;
+  // The start: where the first record arrived, interpolated between the samples around it.
+  const start = at(1);
+  const half = at(total / 2);
+  const end = at(total);
+  if (start === undefined || half === undefined || end === undefined || !(half > start) || !(end > half)) return undefined;
+  return { first: (total / 2 / (half - start)) * 1000, second: (total / 2 / (end - half)) * 1000 };
+}
+
+/** Records/s between consecutive progress samples, against seconds since the first record: the throughput-over-time plot. */
+export function rateSeries(progress: readonly (readonly [number, number])[] | undefined): [number, number][] {
+  if (!progress) return [];
+  const first = progress.findIndex(([, c]) => c > 0);
+  if (first < 1) return [];
+  const t0 = progress[first - 1][0];
+  const out: [number, number][] = [];
+  for (let i = first; i < progress.length; i++) {
+    const [t, c] = progress[i];
+    const [tp, cp] = progress[i - 1];
+    if (t > tp) out.push([(t - t0) / 1000, ((c - cp) * 1000) / (t - tp)]);
+  }
+  return out;
 }

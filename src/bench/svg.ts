@@ -181,3 +181,53 @@ svg .grid { stroke: #d9e2ec; stroke-width: 1; }
 svg .grid.minor { stroke: #eef2f6; }
 svg .whisker { stroke: #1f2933; stroke-width: 1.2; fill: none; }
 `;
+
+export interface Series {
+  label: string;
+  color: string;
+  /** [x, y] in data units, x ascending. */
+  points: [number, number][];
+  dashed?: boolean;
+}
+
+/** Lines over linear axes from 0 (e.g. capacity by worker count, with the load as a flat line). */
+export function lineChart(o: { title: string; xLabel: string; yLabel: string; series: Series[]; width?: number; height?: number; format?: (v: number) => string; marker?: { x: number; label: string } }): string {
+  const width = o.width ?? 720;
+  const height = o.height ?? 340;
+  const fmt = o.format ?? compactNumber;
+  const m = { top: 34, right: 20, bottom: 64, left: 72 };
+  const plotW = width - m.left - m.right;
+  const plotH = height - m.top - m.bottom;
+  const xs = o.series.flatMap((s) => s.points.map(([x]) => x));
+  const ys = o.series.flatMap((s) => s.points.map(([, y]) => y)).filter((v) => Number.isFinite(v));
+  const xMax = Math.max(1, ...xs);
+  const { top, step } = niceScale(Math.max(0, ...ys));
+  const x = (v: number): number => m.left + (v / xMax) * plotW;
+  const y = (v: number): number => m.top + plotH - (Math.min(v, top) / top) * plotH;
+  const parts: string[] = [];
+  parts.push(`<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" role="img" aria-label="${escapeXml(o.title)}">`);
+  parts.push(`<text x="${width / 2}" y="18" text-anchor="middle" class="title">${escapeXml(o.title)}</text>`);
+  for (let v = 0; v <= top + step / 2; v += step) {
+    parts.push(`<line x1="${m.left}" x2="${width - m.right}" y1="${y(v).toFixed(1)}" y2="${y(v).toFixed(1)}" class="grid"/>`);
+    parts.push(`<text x="${m.left - 6}" y="${(y(v) + 4).toFixed(1)}" text-anchor="end" class="tick">${escapeXml(fmt(v))}</text>`);
+  }
+  const xStep = niceScale(xMax, 8).step;
+  for (let v = 0; v <= xMax + 1e-9; v += Math.max(1, xStep)) {
+    parts.push(`<text x="${x(v).toFixed(1)}" y="${m.top + plotH + 16}" text-anchor="middle" class="tick">${escapeXml(compactNumber(v))}</text>`);
+  }
+  parts.push(`<text x="${m.left + plotW / 2}" y="${m.top + plotH + 34}" text-anchor="middle" class="axis">${escapeXml(o.xLabel)}</text>`);
+  parts.push(`<text transform="translate(14 ${m.top + plotH / 2}) rotate(-90)" text-anchor="middle" class="axis">${escapeXml(o.yLabel)}</text>`);
+  if (o.marker) {
+    parts.push(`<line x1="${x(o.marker.x).toFixed(1)}" x2="${x(o.marker.x).toFixed(1)}" y1="${m.top}" y2="${m.top + plotH}" class="whisker" stroke-dasharray="2 3"/>`);
+    parts.push(`<text x="${(x(o.marker.x) + 4).toFixed(1)}" y="${m.top + 12}" class="legend">${escapeXml(o.marker.label)}</text>`);
+  }
+  for (const s of o.series) {
+    if (s.points.length === 0) continue;
+    const d = s.points.map(([px, py], i) => `${i === 0 ? 'M' : 'L'}${x(px).toFixed(1)} ${y(py).toFixed(1)}`).join('');
+    parts.push(`<path d="${d}" fill="none" stroke="${s.color}" stroke-width="2.5"${s.dashed ? ' stroke-dasharray="6 4"' : ''}><title>${escapeXml(s.label)}</title></path>`);
+    if (!s.dashed) for (const [px, py] of s.points) parts.push(`<circle cx="${x(px).toFixed(1)}" cy="${y(py).toFixed(1)}" r="2.5" fill="${s.color}"><title>${escapeXml(`${s.label}: ${compactNumber(px)} -> ${fmt(py)}`)}</title></circle>`);
+  }
+  parts.push(legend(o.series, m.left, height - 14, width - m.right));
+  parts.push('</svg>');
+  return parts.join('');
+}

@@ -18,6 +18,7 @@ const commands: Record<string, () => Promise<{ command: Command }>> = {
   translate: () => import('./commands/translate.js'),
   topology: () => import('./commands/topology.js'),
   failover: () => import('./commands/failover.js'),
+  plan: () => import('./commands/plan.js'),
 };
 
 function help(): string {

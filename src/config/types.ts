@@ -59,7 +59,7 @@ export interface FlowConfig {
   refreshTopicsIntervalMs: number;
   /** The consumer group strait uses on the source cluster for this flow. */
   groupId: string;
-  /** exactly-once: how long a transaction collects records before it is committed. */
+  /** exactly-once: how long a transaction collects records before it is committed (default DEFAULT_TRANSACTION_INTERVAL_MS). */
   transactionIntervalMs?: number;
   /** What to do with a record the target refuses for good (e.g. too large). */
   onRecordError: 'stop-partition' | 'stop-flow';
@@ -115,3 +115,6 @@ export interface StraitConfig {
   flows: FlowConfig[];
   engine: EngineConfig;
 }
+
+/** flows[].transactionInterval when unset: records become visible on the target about this often. */
+export const DEFAULT_TRANSACTION_INTERVAL_MS = 1_000;

@@ -147,9 +147,11 @@ export class PacedProducer {
     readonly ratePerSecond: number,
     private readonly makeRecord: (topic: PacedTopic, seq: number, timestamp: number) => SampleRecord,
     private readonly tickMs = 10,
+    /** Extra producer properties (e.g. compression.type). */
+    properties: Record<string, string | number | boolean> = {},
   ) {
     if (topics.length === 0) throw new RangeError('the paced producer needs at least one topic');
-    this.producer = new CountingProducer(bootstrap);
+    this.producer = new CountingProducer(bootstrap, properties);
     this.seqs = topics.map(() => 0);
   }
 

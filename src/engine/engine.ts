@@ -9,7 +9,7 @@
 import { MessageChannel } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import type { Logger } from 'pino';
-import type { StraitConfig, FlowConfig } from '../config/types.js';
+import { DEFAULT_TRANSACTION_INTERVAL_MS, type StraitConfig, type FlowConfig, type ClusterConfig } from '../config/types.js';
 import { FlowCoordinator } from '../coordinator/flow.js';
 import { WorkerChannel } from '../coordinator/worker-channel.js';
 import type { EngineSnapshot } from '../coordinator/snapshot.js';
@@ -27,7 +27,6 @@ import { DefaultReplicationPolicy } from '../mirror/policy.js';
 import { ConfigAdmin } from '../kafka/config-admin.js';
 import { TopicConfigSync } from '../mirror/config-sync.js';
 import { TopicAclSync } from '../mirror/acl-sync.js';
-import type { ClusterConfig } from '../config/types.js';
 import type { FlowDeps } from '../coordinator/flow.js';
 import { PreserveStarter } from '../coordinator/preserve.js';
 import { preserveAdapters } from './preserve-adapters.js';
@@ -43,7 +42,6 @@ const SUPPORTED_MODES = new Set<string>(['at-least-once', 'exactly-once', 'offse
 /** MM2's defaults: emit.heartbeats.interval.seconds = 1, emit.checkpoints.interval.seconds = 60 (strait: 5 s). */
 const HEARTBEAT_INTERVAL_MS = 1_000;
 /** exactly-once: the schema's default for flows built without it (tests, MM2 files). */
-const TRANSACTION_INTERVAL_MS = 1_000;
 const CHECKPOINT_INTERVAL_MS = 5_000;
 /** At most this long for the MM2 internal records still queued at the stop to be delivered. */
 const WRITER_CLOSE_MS = 5_000;
@@ -202,7 +200,7 @@ export class Engine {
             ? {
                 exactlyOnce: {
                   offsetsConsumerConfig: offsetsConsumerConfig(target, exactlyOnceOffsetsGroup(flow), `${clientId}-w${workerId}-offsets`),
-                  transactionIntervalMs: flow.transactionIntervalMs ?? TRANSACTION_INTERVAL_MS,
+                  transactionIntervalMs: flow.transactionIntervalMs ?? DEFAULT_TRANSACTION_INTERVAL_MS,
                   transactionTimeoutMs: Number(producer['transaction.timeout.ms'] ?? 60_000),
                 },
               }

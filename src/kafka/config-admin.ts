@@ -30,6 +30,8 @@ import {
   type SASLOptions,
 } from '@platformatic/kafka';
 import { KafkaError } from '../util/errors.js';
+import { partitionKey } from '../util/partition-key.js';
+import { type Access, explainAuthorization } from './refusals.js';
 
 /** Where a topic config's value comes from (Kafka's ConfigEntry.ConfigSource). */
 export type ConfigSourceName = 'topic' | 'dynamic-broker' | 'dynamic-default-broker' | 'static-broker' | 'default' | 'unknown';
@@ -233,19 +235,21 @@ export class ConfigAdmin {
 
   constructor(
     readonly cluster: string,
-    properties: Props,
+    private readonly properties: Props,
   ) {
     this.client = new Admin(configAdminOptions(cluster, properties));
   }
 
-  private fail(err: unknown, what: string, topic?: string): KafkaError {
+  /** `needed`: the permissions the call needs, so that a refusal says which ACL is missing. */
+  private fail(err: unknown, what: string, needed: readonly Access[], topic?: string): KafkaError {
     const ls = leaves(err);
     const named = ls.find((l) => l.apiId !== undefined);
     // KAFKA_CLIENT = no answer from the cluster (network, timeout, authentication); otherwise
     // KAFKA_<Kafka error name>, e.g. KAFKA_TOPIC_AUTHORIZATION_FAILED.
     const code = named?.apiId ? `KAFKA_${named.apiId}` : 'KAFKA_CLIENT';
     const retriable = ls.length > 0 && ls.every((l) => l.canRetry !== false) && named?.apiId !== 'SECURITY_DISABLED';
-    const text = [...new Set(ls.map((l) => l.text))].join('; ');
+    const refused = explainAuthorization(named?.apiId, needed, this.cluster, this.properties);
+    const text = [...new Set(ls.map((l) => l.text))].join('; ') + (refused === undefined ? '' : `: ${refused}`);
     const ctx = topic === undefined ? { cluster: this.cluster } : { cluster: this.cluster, topic };
     // The innermost error as the cause: its message is already in ours, so nothing is said twice.
     return new KafkaError(code, `${what} failed: ${text}`, ctx, retriable, { cause: ls[0]?.error ?? err });
@@ -264,7 +268,12 @@ export class ConfigAdmin {
       try {
         result = await this.client.describeConfigs({ resources: batch.map((t) => ({ resourceType: ConfigResourceTypes.TOPIC, resourceName: t })) });
       } catch (err) {
-        throw this.fail(err, batch.length === 1 ? 'describing the topic configs' : `describing the configs of ${batch.length} topics`, batch.length === 1 ? batch[0] : undefined);
+        throw this.fail(
+          err,
+          batch.length === 1 ? 'describing the topic configs' : `describing the configs of ${batch.length} topics`,
+          [{ operation: 'DescribeConfigs', resource: 'topic', names: batch }],
+          batch.length === 1 ? batch[0] : undefined,
+        );
       }
       for (const r of result) {
         out.set(
@@ -293,7 +302,7 @@ export class ConfigAdmin {
     try {
       await this.client.incrementalAlterConfigs({ resources: [{ resourceType: ConfigResourceTypes.TOPIC, resourceName: topic, configs }] });
     } catch (err) {
-      throw this.fail(err, `altering ${changes.length} topic config(s) (${changes.map((c) => c.name).join(', ')})`, topic);
+      throw this.fail(err, `altering ${changes.length} topic config(s) (${changes.map((c) => c.name).join(', ')})`, [{ operation: 'AlterConfigs', resource: 'topic', names: [topic] }], topic);
     }
   }
 
@@ -316,7 +325,7 @@ export class ConfigAdmin {
       resources = await this.client.describeAcls({ filter });
     } catch (err) {
       if (kafkaErrorName(err) === 'SECURITY_DISABLED') return undefined;
-      throw this.fail(err, 'describing topic ACLs');
+      throw this.fail(err, 'describing topic ACLs', [{ operation: 'Describe', resource: 'cluster' }]);
     }
     const out: TopicAcl[] = [];
     for (const r of resources) {
@@ -338,7 +347,7 @@ export class ConfigAdmin {
     try {
       await this.client.createAcls({ creations: acls.map(toAcl) });
     } catch (err) {
-      throw this.fail(err, `creating ${acls.length} ACL binding(s)`, singleTopic(acls));
+      throw this.fail(err, `creating ${acls.length} ACL binding(s)`, [{ operation: 'Alter', resource: 'cluster' }], singleTopic(acls));
     }
   }
 
@@ -349,8 +358,45 @@ export class ConfigAdmin {
       const deleted = await this.client.deleteAcls({ filters: acls.map(toAcl) });
       return deleted.length;
     } catch (err) {
-      throw this.fail(err, `deleting ${acls.length} ACL binding(s)`, singleTopic(acls));
+      throw this.fail(err, `deleting ${acls.length} ACL binding(s)`, [{ operation: 'Alter', resource: 'cluster' }], singleTopic(acls));
     }
+  }
+
+  /**
+   * Bytes each partition takes in the brokers' log directories (DescribeLogDirs), keyed by
+   * partitionKey(), summed over the replicas' directories of one broker only: the leader's
+   * copy is what a consumer reads, and a replica elsewhere holds the same bytes. `strait plan`
+   * compares two readings with the record bytes appended meanwhile to measure the source
+   * batches' compression as it is on disk and on the wire. `brokers` counts the brokers that
+   * answered (the connections a consumer of these partitions keeps).
+   */
+  async partitionLogSizes(partitions: readonly { topic: string; partition: number }[]): Promise<{ sizes: Map<string, number>; brokers: number }> {
+    const byTopic = new Map<string, number[]>();
+    for (const p of partitions) byTopic.set(p.topic, [...(byTopic.get(p.topic) ?? []), p.partition]);
+    let brokers;
+    try {
+      brokers = await this.client.describeLogDirs({ topics: [...byTopic].map(([name, ps]) => ({ name, partitions: ps })) });
+    } catch (err) {
+      throw this.fail(err, `describing the log directories of ${partitions.length} partition(s)`);
+    }
+    const out = new Map<string, number>();
+    const seen = new Map<string, number>();
+    for (const b of brokers) {
+      for (const dir of b.results) {
+        for (const t of dir.topics) {
+          for (const p of t.partitions) {
+            if (p.isFutureKey) continue;
+            const key = partitionKey(t.name, p.partitionIndex);
+            // The first broker to report a partition speaks for it (see above).
+            const owner = seen.get(key);
+            if (owner !== undefined && owner !== b.broker) continue;
+            seen.set(key, b.broker);
+            out.set(key, (out.get(key) ?? 0) + Number(p.partitionSize));
+          }
+        }
+      }
+    }
+    return { sizes: out, brokers: brokers.length };
   }
 
   async close(): Promise<void> {

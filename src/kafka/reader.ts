@@ -19,6 +19,24 @@ export interface RawRecord {
   value: Buffer | null;
   /** Record timestamp (ms), when the broker gave one. */
   timestamp: number | undefined;
+  /** Bytes of the record's header keys and values (0 without headers; records made by hand may leave it out). */
+  headerBytes?: number;
+}
+
+type Headers = RdMessage['headers'];
+
+/** Header keys and values in bytes, as the producer wrote them. */
+function headerBytesOf(headers: Headers): number {
+  if (!headers) return 0;
+  let n = 0;
+  for (const h of headers) {
+    for (const [k, v] of Object.entries(h)) n += Buffer.byteLength(k) + (v === null || v === undefined ? 0 : typeof v === 'string' ? Buffer.byteLength(v) : (v).length);
+  }
+  return n;
+}
+
+function rawRecord(m: RdMessage): RawRecord {
+  return { offset: m.offset, key: typeof m.key === 'string' ? Buffer.from(m.key) : (m.key ?? null), value: m.value ?? null, timestamp: m.timestamp, headerBytes: headerBytesOf(m.headers) };
 }
 
 export interface ReadOptions {
@@ -86,7 +104,7 @@ export async function readPartitionToEnd(cluster: string, config: RdConfig, topi
       );
       for (const m of batch) {
         if (m.topic !== topic || m.partition !== partition || m.offset >= highOffset) continue;
-        records.push({ offset: m.offset, key: typeof m.key === 'string' ? Buffer.from(m.key) : (m.key ?? null), value: m.value ?? null, timestamp: m.timestamp });
+        records.push(rawRecord(m));
         if (m.offset >= highOffset - 1) reachedEnd = true;
       }
     }
@@ -157,7 +175,7 @@ export async function readRecordsFrom(cluster: string, config: RdConfig, starts:
         const p = pending.get(k);
         if (!p || m.offset >= p.high) continue;
         const list = out.get(k)!;
-        list.push({ offset: m.offset, key: typeof m.key === 'string' ? Buffer.from(m.key) : (m.key ?? null), value: m.value ?? null, timestamp: m.timestamp });
+        list.push(rawRecord(m));
         if (list.length >= p.start.max || m.offset >= p.high - 1) pending.delete(k);
       }
       for (const k of ended) pending.delete(k);

@@ -99,7 +99,8 @@ test('options: defaults, record counts by size and scale, and usage errors', () 
   assert.equal(o.sourcePort, 29592);
   assert.equal(o.command, 'strait bench --source-port 29592 --target-port 29594 --out <path>', 'no folder of this machine in the results');
   assert.equal(commandLine(['--dir=/home/me/x', '--note', 'a b']), 'strait bench --dir=<path> --note "a b"');
-  assert.deepEqual(recordCounts([100, 1024], '1024:5000', 0.5), { 100: 150_000, 1024: 2_500 });
+  assert.deepEqual(recordCounts([100, 1024], '1024:5000', 0.5), { 100: 1_500_000, 1024: 2_500 });
+  assert.deepEqual(recordCounts([100, 1024], '1024:5000', 0.5, true), { 100: 150_000, 1024: 2_500 });
   assert.throws(() => recordCounts([100], '200:5', 1), /not in --sizes/);
   assert.throws(() => benchOptions(['--systems', 'mm3']), /unknown system "mm3"/);
   assert.throws(() => benchOptions(['--latency-size', '512']), /must be one of --sizes/);

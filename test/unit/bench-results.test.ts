@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { sizeLabel } from '../../src/bench/data.js';
-import type { BenchResults } from '../../src/bench/harness.js';
+import type { BenchResults } from '../../src/bench/results.js';
 import { latencyFigures } from '../../src/bench/measure.js';
 import { renderHtml, renderMarkdown, reportModel } from '../../src/bench/report.js';
 import { betterMm2, checkTargets, cpuPerGBWithoutJit, median, ratio, spread, summarize, wanRatio, type RunResult, type SystemId } from '../../src/bench/results.js';

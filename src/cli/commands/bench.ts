@@ -3,24 +3,33 @@
  * own limit on a private pair of local clusters, and write the results (JSON, markdown, HTML).
  * See src/bench/harness.ts for the steps and bench/README.md for how to read the results.
  */
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { flag, flagBool, parseArgs, usage, UsageError, type FlagSpecs } from '../args.js';
 import type { Command } from '../command.js';
 import { numberOption } from './demo.js';
-import { describeRun, resultsStamp, runBench, type BenchOptions } from '../../bench/harness.js';
+import { describeRun, planRuns, resultsStamp, runBench } from '../../bench/harness.js';
+import { estimateSeconds } from '../../bench/estimate.js';
+import type { BenchOptions } from '../../bench/results.js';
 import { isSystemId, REPLICATORS, SYSTEMS, type ReplicatorId, type SystemId } from '../../bench/results.js';
 import { reportModel, targetsTable } from '../../bench/report.js';
 import { displayPath } from '../../sandbox/paths.js';
+import { profileFromBench } from '../../plan/profile.js';
 
-/** Sized so the default run takes about a quarter of an hour on a 2-core machine. */
+/**
+ * Steady state by default: copies long enough that MirrorMaker 2's JIT has warmed up (its
+ * throughput over the second half of a copy matches the first: the report's warm-up table), about
+ * 30 minutes in all on a 2-core machine. `--quick` keeps the short copies (a tenth of the records,
+ * about a quarter of an hour), where MM2 is still warming up and strait's lead looks larger.
+ */
 export const BENCH_DEFAULTS = {
   sizes: [100, 1024, 10240],
-  records: { 100: 300_000, 1024: 100_000, 10240: 10_000 } as Record<number, number>,
+  records: { 100: 3_000_000, 1024: 1_000_000, 10240: 100_000 } as Record<number, number>,
   partitions: 8,
   repetitions: 3,
   latencyRate: 2_000,
-  latencySeconds: 10,
-  latencyWarmup: 3,
+  latencySeconds: 60,
+  latencyWarmup: 10,
   latencySize: 1024,
   wanDelayMs: 25,
   wanRepetitions: 1,
@@ -40,14 +49,15 @@ limit. Figures: records/s and MB/s of the copy, CPU seconds per GB and peak memo
 replicator's process, replication latency at a fixed load, and the same copy through a proxy that
 adds a cross-region delay. Results: results.json, summary.md and report.html in the results folder.
 
-The defaults take about 15 minutes on 2 cores. Close other work first (or use --wait-idle): the
+The defaults (steady state) take about 30 minutes on 2 cores, --quick about 15; the estimate is printed first. Close other work first (or use --wait-idle): the
 brokers and the replicator share the machine, and anything else running skews the comparison.
 
 options:`;
 
 const SPECS: FlagSpecs = {
   sizes: { value: true, description: `record (value) sizes in bytes, comma-separated (default ${BENCH_DEFAULTS.sizes.join(',')})` },
-  records: { value: true, description: 'records per size, as size:count pairs (default 100:300000,1024:100000,10240:10000)' },
+  records: { value: true, description: 'records per size, as size:count pairs (default 100:3000000,1024:1000000,10240:100000; a tenth with --quick)' },
+  quick: { value: false, description: 'short copies (a tenth of the records, 10 s latency loads): about a quarter of an hour, before MM2 has warmed up' },
   scale: { value: true, description: 'multiply every record count by this factor (e.g. 0.1 for a quick try, 4 for steadier figures)' },
   partitions: { value: true, description: `partitions of each topic (default ${BENCH_DEFAULTS.partitions})` },
   repetitions: { value: true, description: `runs of each system at each size (default ${BENCH_DEFAULTS.repetitions})` },
@@ -58,6 +68,7 @@ const SPECS: FlagSpecs = {
   'wan-delay': { value: true, description: `cross-region case: ms added each way by the proxy (default ${BENCH_DEFAULTS.wanDelayMs}; 0 skips the case)` },
   'wan-repetitions': { value: true, description: `runs of each replicator through the proxy (default ${BENCH_DEFAULTS.wanRepetitions})` },
   'wan-size': { value: true, description: `record size of the cross-region case (default ${BENCH_DEFAULTS.wanSize})` },
+  calibrate: { value: false, description: 'measure only strait (no MM2, no limit, no proxy) and write profile.json, the machine profile `strait plan --profile` reads' },
   profile: { value: false, description: 'profile strait (node --cpu-prof per thread, librdkafka statistics) and summarise it in the report' },
   'wait-idle': { value: true, description: 'first wait up to this many minutes for the 1-minute load average to stay below 1.0 for 30 s' },
   'source-port': { value: true, description: `client port of the benchmark's source cluster (default ${BENCH_DEFAULTS.sourcePort}; uses N and N+1)` },
@@ -78,10 +89,16 @@ function sizeList(value: string | undefined): number[] {
   return out;
 }
 
+/** --quick divides the record counts by this and runs the latency load for QUICK_LATENCY_SECONDS. */
+export const QUICK_DIVISOR = 10;
+const QUICK_LATENCY = { seconds: 10, warmup: 3 };
+
 /** Records per size: the defaults (or 50,000 records of a size without a default), then --records, then --scale. */
-export function recordCounts(sizes: readonly number[], recordsFlag: string | undefined, scale: number): Record<number, number> {
+export function recordCounts(sizes: readonly number[], recordsFlag: string | undefined, scale: number, quick = false): Record<number, number> {
   const counts: Record<number, number> = {};
-  for (const s of sizes) counts[s] = BENCH_DEFAULTS.records[s] ?? Math.max(1_000, Math.round(50_000_000 / (s + 8) / 1_000) * 1_000);
+  // Sizes without a default: about 500 MB of records (50 MB with --quick).
+  const base = (s: number) => BENCH_DEFAULTS.records[s] ?? Math.max(1_000, Math.round(500_000_000 / (s + 8) / 1_000) * 1_000);
+  for (const s of sizes) counts[s] = quick ? Math.max(1, Math.round(base(s) / QUICK_DIVISOR)) : base(s);
   if (recordsFlag !== undefined) {
     for (const pair of recordsFlag.split(',')) {
       const m = /^\s*(\d+)\s*:\s*([\d_]+)\s*$/.exec(pair);
@@ -124,15 +141,19 @@ export function benchOptions(argv: readonly string[], now = new Date()): BenchOp
   const sizes = sizeList(flag(args, 'sizes'));
   const scale = numberOption(flag(args, 'scale'), 'scale', 1, 0.0001, 1000, false)!;
   const num = (name: string, fallback: number, min: number, max: number, integer = true): number => numberOption(flag(args, name), name, fallback, min, max, integer)!;
-  const systems = systemList(flag(args, 'systems'));
+  const calibrate = flagBool(args, 'calibrate');
+  if (calibrate && flag(args, 'systems') !== undefined) throw new UsageError('--calibrate measures strait only: leave out --systems');
+  const systems = calibrate ? (['strait'] as SystemId[]) : systemList(flag(args, 'systems'));
   const latencyRate = num('latency-rate', BENCH_DEFAULTS.latencyRate, 0, 1_000_000, false);
   const latencySize = num('latency-size', BENCH_DEFAULTS.latencySize, 1, 1_000_000);
-  const wanDelay = num('wan-delay', BENCH_DEFAULTS.wanDelayMs, 0, 10_000, false);
+  // A profile is of the machine, not of a link: --calibrate skips the proxy unless asked for.
+  const wanDelay = num('wan-delay', calibrate ? 0 : BENCH_DEFAULTS.wanDelayMs, 0, 10_000, false);
   const wanSize = num('wan-size', BENCH_DEFAULTS.wanSize, 1, 1_000_000);
   if (latencyRate > 0 && !sizes.includes(latencySize)) throw new UsageError(`--latency-size ${latencySize} must be one of --sizes (${sizes.join(',')})`);
   if (wanDelay > 0 && !sizes.includes(wanSize)) throw new UsageError(`--wan-size ${wanSize} must be one of --sizes (${sizes.join(',')})`);
   const replicators = systems.filter((s): s is ReplicatorId => (REPLICATORS as readonly string[]).includes(s));
-  const latencySeconds = num('latency-seconds', BENCH_DEFAULTS.latencySeconds, 3, 3600);
+  const quick = flagBool(args, 'quick');
+  const latencySeconds = num('latency-seconds', quick ? QUICK_LATENCY.seconds : BENCH_DEFAULTS.latencySeconds, 3, 3600);
   const waitIdle = flag(args, 'wait-idle');
   const sourcePort = num('source-port', BENCH_DEFAULTS.sourcePort, 1, 65534);
   const targetPort = num('target-port', BENCH_DEFAULTS.targetPort, 1, 65534);
@@ -141,13 +162,13 @@ export function benchOptions(argv: readonly string[], now = new Date()): BenchOp
   const note = flag(args, 'note');
   return {
     sizes,
-    records: recordCounts(sizes, flag(args, 'records'), scale),
+    records: recordCounts(sizes, flag(args, 'records'), scale, quick),
     partitions: num('partitions', BENCH_DEFAULTS.partitions, 1, 256),
     repetitions: num('repetitions', BENCH_DEFAULTS.repetitions, 1, 100),
     systems,
     latency:
       latencyRate > 0 && replicators.length > 0
-        ? { size: latencySize, ratePerSec: latencyRate, seconds: latencySeconds, warmupSeconds: BENCH_DEFAULTS.latencyWarmup }
+        ? { size: latencySize, ratePerSec: latencyRate, seconds: latencySeconds, warmupSeconds: Math.min(latencySeconds / 3, quick ? QUICK_LATENCY.warmup : BENCH_DEFAULTS.latencyWarmup) }
         : undefined,
     wan:
       wanDelay > 0 && replicators.length > 0
@@ -176,9 +197,17 @@ export const command: Command = {
       return 0;
     }
     const options = benchOptions(argv);
+    const runs = planRuns(options);
+    console.error(`strait bench: ${runs.length} runs, about ${Math.round(estimateSeconds(options, runs) / 60)} minutes on a 2-core machine (an estimate from the recorded runs; --quick for about a tenth of the copying)`);
     const results = await runBench(options);
-    const model = reportModel(results);
-    console.log(targetsTable(model));
+    if (flagBool(args, 'calibrate')) {
+      const file = path.join(options.outDir, 'profile.json');
+      const profile = profileFromBench(results, path.join(displayPath(options.outDir), 'results.json'));
+      writeFileSync(file, `${JSON.stringify(profile, null, 1)}\n`);
+      console.log(`machine profile: ${displayPath(file)} (use it with strait plan --profile ${displayPath(file)})`);
+    } else {
+      console.log(targetsTable(reportModel(results)));
+    }
     const failed = results.runs.filter((r) => !r.ok);
     for (const r of failed) console.error(`run ${r.index} failed: ${describeRun(r)}`);
     console.error(`results: ${displayPath(options.outDir)}/ (summary.md, report.html, results.json)`);

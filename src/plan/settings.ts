@@ -1,0 +1,88 @@
+/**
+ * The client settings a plan assumes: the buffer, fetch and batch sizes the relay's clients get
+ * from the configuration (the user's librdkafka properties over strait's defaults), or strait's
+ * defaults for a what-if plan without a configuration. The plan bounds memory and the link by
+ * them, so it says where each came from.
+ */
+import type { ClusterConfig, FlowConfig, StraitConfig } from '../config/types.js';
+import { producerConfig, RELAY_CONSUMER_DEFAULTS, RELAY_PRODUCER_DEFAULTS, workerConsumerConfig, type RdConfig } from '../kafka/client-config.js';
+import type { PlanSettings } from './model.js';
+
+export type ClientSettings = PlanSettings['clients'];
+
+/** librdkafka's cap on in-flight requests per connection for an idempotent producer. */
+const IDEMPOTENT_MAX_IN_FLIGHT = 5;
+
+const KEYS = {
+  fetchMaxBytes: ['consumer', 'fetch.max.bytes'],
+  maxPartitionFetchBytes: ['consumer', 'max.partition.fetch.bytes'],
+  queuedMaxMessagesKbytes: ['consumer', 'queued.max.messages.kbytes'],
+  queueBufferingMaxKbytes: ['producer', 'queue.buffering.max.kbytes'],
+  batchSize: ['producer', 'batch.size'],
+  maxInFlight: ['producer', 'max.in.flight.requests.per.connection'],
+} as const;
+
+const LIBRDKAFKA_DEFAULTS: RdConfig = { 'max.in.flight.requests.per.connection': IDEMPOTENT_MAX_IN_FLIGHT };
+
+function numberOf(config: RdConfig, key: string): number {
+  const v = config[key] ?? LIBRDKAFKA_DEFAULTS[key];
+  const n = typeof v === 'number' ? v : Number(v);
+  if (!Number.isFinite(n) || n <= 0) throw new Error(`${key} ${JSON.stringify(v)} is not a positive number`);
+  return n;
+}
+
+function settingsOf(consumer: RdConfig, producer: RdConfig, origin: string): ClientSettings {
+  const from = (kind: 'consumer' | 'producer', key: string) => numberOf(kind === 'consumer' ? consumer : producer, key);
+  return {
+    fetchMaxBytes: from(...KEYS.fetchMaxBytes),
+    maxPartitionFetchBytes: from(...KEYS.maxPartitionFetchBytes),
+    queuedMaxMessagesKbytes: from(...KEYS.queuedMaxMessagesKbytes),
+    queueBufferingMaxKbytes: from(...KEYS.queueBufferingMaxKbytes),
+    batchSize: from(...KEYS.batchSize),
+    maxInFlight: Math.min(IDEMPOTENT_MAX_IN_FLIGHT, from(...KEYS.maxInFlight)),
+    compression: String(producer['compression.type'] ?? 'none'),
+    origin,
+  };
+}
+
+/** strait's defaults, for a plan without a configuration. */
+export function defaultClientSettings(): ClientSettings {
+  return settingsOf(RELAY_CONSUMER_DEFAULTS, RELAY_PRODUCER_DEFAULTS, "strait's client defaults (docs/config.md)");
+}
+
+/** The settings of one flow: its source's consumer properties and its target's producer properties. */
+export function flowClientSettings(flow: FlowConfig, clusters: ReadonlyMap<string, ClusterConfig>): ClientSettings {
+  const source = clusters.get(flow.source);
+  const target = clusters.get(flow.target);
+  if (!source || !target) throw new Error(`flow ${flow.name} names a cluster that is not configured`);
+  const consumer = workerConsumerConfig(source, flow.groupId, 'strait-plan');
+  const producer = producerConfig(target, 'strait-plan');
+  const overridden = Object.values(KEYS)
+    .map(([kind, key]) => ({ kind, key, config: kind === 'consumer' ? consumer : producer, defaults: kind === 'consumer' ? RELAY_CONSUMER_DEFAULTS : RELAY_PRODUCER_DEFAULTS }))
+    .filter(({ key, config, defaults }) => String(config[key] ?? LIBRDKAFKA_DEFAULTS[key]) !== String(defaults[key] ?? LIBRDKAFKA_DEFAULTS[key]))
+    .map(({ kind, key }) => `${key} from ${kind === 'consumer' ? flow.source : flow.target}`);
+  const origin = overridden.length === 0 ? "strait's client defaults (no override in the configuration)" : `the configuration (${overridden.join(', ')}), strait's defaults otherwise`;
+  return settingsOf(consumer, producer, origin);
+}
+
+/**
+ * The settings of the flows a plan covers. Flows with different settings are planned with the
+ * most constraining ones (smallest fetch and batch, largest buffers), and the origin says so.
+ */
+export function configClientSettings(config: StraitConfig, flows: readonly FlowConfig[]): ClientSettings {
+  const all = flows.map((f) => flowClientSettings(f, config.clusters));
+  if (all.length === 0) return defaultClientSettings();
+  const first = all[0];
+  const same = all.every((s) => JSON.stringify({ ...s, origin: '' }) === JSON.stringify({ ...first, origin: '' }));
+  if (same) return first;
+  return {
+    fetchMaxBytes: Math.min(...all.map((s) => s.fetchMaxBytes)),
+    maxPartitionFetchBytes: Math.min(...all.map((s) => s.maxPartitionFetchBytes)),
+    queuedMaxMessagesKbytes: Math.max(...all.map((s) => s.queuedMaxMessagesKbytes)),
+    queueBufferingMaxKbytes: Math.max(...all.map((s) => s.queueBufferingMaxKbytes)),
+    batchSize: Math.min(...all.map((s) => s.batchSize)),
+    maxInFlight: Math.min(...all.map((s) => s.maxInFlight)),
+    compression: first.compression,
+    origin: `the configuration; the ${all.length} flows differ, so the smallest fetch and batch sizes and the largest buffers of any flow`,
+  };
+}
