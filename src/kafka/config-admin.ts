@@ -377,7 +377,7 @@ export class ConfigAdmin {
     try {
       brokers = await this.client.describeLogDirs({ topics: [...byTopic].map(([name, ps]) => ({ name, partitions: ps })) });
     } catch (err) {
-      throw this.fail(err, `describing the log directories of ${partitions.length} partition(s)`);
+      throw this.fail(err, `describing the log directories of ${partitions.length} partition(s)`, [{ operation: 'Describe', resource: 'cluster' }]);
     }
     const out = new Map<string, number>();
     const seen = new Map<string, number>();
