@@ -5,7 +5,7 @@
  * A process is ready once every running flow has joined its consumer group and handled its first
  * assignment, which may be empty: with more processes than partitions some get none, and they
  * are still doing their job (standing by). Until then a rolling update must not count it as
- * replacing an old process. It is not ready again once it begins to stop. A flow stopped on
+ * replacing an old process. From the moment it begins to stop it is not ready. A flow stopped on
  * request (`POST /flows/<name>/stop`, `strait failover`) does not hold readiness back: it was
  * meant to stop.
  */
