@@ -187,7 +187,7 @@ void test('a missing ACL is reported naming the cluster, the refused Read and th
   await strait.waitForLog(
     new RegExp(
       // A worker that also reads another topic cannot tell which of its topics was refused.
-      `cluster \\\\"source\\\\": consuming failed: Broker: Topic authorization failed: the cluster refused Read on (topic|one or more of the topics [^(]*)\\\\"${topic}\\\\"[^(]* to User:strait \\(TOPIC_AUTHORIZATION_FAILED\\)\\. ` +
+      `cluster \\\\"source\\\\": consuming failed: Broker: Topic authorization failed: the cluster refused Read on (topic |one or more of the topics [^(]*)\\\\"${topic}\\\\"[^(]* to User:strait \\(TOPIC_AUTHORIZATION_FAILED\\)\\. ` +
         `Fix: grant it with an ACL on cluster \\\\"source\\\\", e\\.g\\. kafka-acls\\.sh .*--add --allow-principal User:strait --operation Read --topic (${topic}|<topic>); strait keeps fetching`,
     ),
     60_000,
