@@ -11,7 +11,7 @@
  */
 import { KafkaError } from '../util/errors.js';
 
-/** Kafka error codes of refused permissions (and the name AclCommand uses for the resource). */
+/** Kafka error codes of refused permissions, and the kind of resource each refuses. */
 const AUTHORIZATION_CODES: Readonly<Record<number, { name: string; resource: AccessResource }>> = {
   29: { name: 'TOPIC_AUTHORIZATION_FAILED', resource: 'topic' },
   30: { name: 'GROUP_AUTHORIZATION_FAILED', resource: 'group' },
