@@ -77,6 +77,9 @@ export async function startSecuredPair(dir: string, base: number): Promise<Secur
       }),
       heap: '384m',
     };
+    // One partition for the group and transaction logs instead of 50: the first group and the
+    // first transactional producer of a fresh cluster then wait for one partition, not fifty.
+    clusters[name].properties = { ...clusters[name].properties, 'offsets.topic.num.partitions': 1, 'transaction.state.log.num.partitions': 1 };
   }
   const sandbox = await Sandbox.open({ dir, sourcePort: ports.source.port, targetPort: ports.target.port, stopTimeoutMs: 15_000, clusters, progress: streamProgress(process.stderr) });
   await sandbox.up();
