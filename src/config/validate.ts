@@ -23,6 +23,8 @@ export interface BuildOptions {
   env?: Env;
   /** Where a relative `${file:path}` starts: the configuration file's folder; default the current directory. */
   baseDir?: string;
+  /** Values resolved before this validation (an MM2 file's config providers): never shown in a message. */
+  secrets?: Iterable<string>;
   /** Default for engine.workers; default os.availableParallelism(). */
   availableParallelism?: number;
   /** Default for engine.instanceId; default os.hostname(). */
@@ -59,7 +61,7 @@ function withoutExtensions(document: unknown): unknown {
 function resolveReferences(document: unknown, options: BuildOptions, f: Findings): unknown {
   const context = { env: options.env ?? process.env, baseDir: options.baseDir ?? process.cwd() };
   const { tree, problems, referenced, resolved } = substituteTree(document, context, (parent, key) => (typeof key === 'number' ? indexPath(parent, key) : keyPath(parent, key)));
-  f.protect(referenced, resolved);
+  f.protect(referenced, [...resolved, ...(options.secrets ?? [])]);
   for (const p of problems) {
     const { message, example } = describeReferenceProblem(p.problem, p.property, isSecretName(p.property));
     f.error(p.path, message, { example });

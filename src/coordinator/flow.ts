@@ -684,7 +684,8 @@ export class FlowCoordinator {
           log.error({ flow: flow.name, worker: msg.workerId, code: msg.code }, `flow ${flow.name}: worker ${msg.workerId}: ${msg.message}`);
           this.deps.fatal(`flow ${flow.name}: worker ${msg.workerId}: ${msg.message}`);
         } else {
-          this.warn(`worker:${msg.code}`, `worker ${msg.workerId}: ${msg.message}`);
+          // Per worker: each reports its own partitions, and one worker's report must not hide another's.
+          this.warn(`worker${msg.workerId}:${msg.code}`, `worker ${msg.workerId}: ${msg.message}`);
         }
         break;
       }

@@ -6,7 +6,7 @@ import { rdkafka, type RdAdminClient, type RdError, ErrorCodes } from './binding
 import type { RdConfig } from './client-config.js';
 import { KafkaError } from '../util/errors.js';
 import { partitionKey } from '../util/partition-key.js';
-import { type Access, RefusalWatch } from './refusals.js';
+import { type Access, explainClientCreation, RefusalWatch } from './refusals.js';
 
 export interface TopicInfo {
   name: string;
@@ -60,7 +60,8 @@ export class KafkaAdmin {
     } catch (err) {
       // librdkafka checks the TLS files when the client is made (a key it cannot decrypt, say).
       const message = err instanceof Error ? err.message : String(err);
-      throw new KafkaError('CLIENT_CONFIG', this.refusals.describe(`cannot create an admin client: ${message}`, undefined), { cluster }, false, { cause: err });
+      const why = explainClientCreation(message, cluster, config);
+      throw new KafkaError('CLIENT_CONFIG', `cannot create an admin client: ${message}${why === undefined ? '' : `: ${why}`}`, { cluster }, false, { cause: err });
     }
   }
 

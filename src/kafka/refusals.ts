@@ -11,7 +11,7 @@
  */
 import { KafkaError } from '../util/errors.js';
 
-/** Kafka error codes of refused permissions (and the name AclCommand uses for the resource). */
+/** Kafka error codes of refused permissions, and the kind of resource each refuses. */
 const AUTHORIZATION_CODES: Readonly<Record<number, { name: string; resource: AccessResource }>> = {
   29: { name: 'TOPIC_AUTHORIZATION_FAILED', resource: 'topic' },
   30: { name: 'GROUP_AUTHORIZATION_FAILED', resource: 'group' },
@@ -79,7 +79,9 @@ export function explainAuthorization(code: number | string | undefined, needed: 
   const access = needed.filter((a) => a.resource === resource);
   const operations = access.length > 0 ? [...new Set(access.map((a) => a.operation))] : undefined;
   const names = [...new Set(access.flatMap((a) => a.names ?? []))];
-  const what = resource === 'cluster' ? 'the cluster' : names.length > 0 ? `${resource} ${names.slice(0, 5).map((n) => `"${n}"`).join(', ')}${names.length > 5 ? ` and ${names.length - 5} more` : ''}` : `a ${resource}`;
+  // Several names: the refusal may be for any of them (a refused fetch does not say which topic).
+  const listed = `${names.slice(0, 5).map((n) => `"${n}"`).join(', ')}${names.length > 5 ? ` and ${names.length - 5} more` : ''}`;
+  const what = resource === 'cluster' ? 'the cluster' : names.length === 1 ? `${resource} ${listed}` : names.length > 1 ? `one or more of the ${resource}s ${listed}` : `a ${resource}`;
   const refused = operations ? `${operations.join(' and ')} on ${what}` : `access to ${what}`;
   const flag = resource === 'cluster' ? '--cluster' : `${RESOURCE_FLAG[resource]} ${names.length === 1 ? names[0] : `<${resource}>`}`;
   const ops = (operations ?? ['<operation>']).map((o) => `--operation ${o}`).join(' ');
@@ -126,6 +128,9 @@ export function explainConnectionRefusal(text: string, cluster: string, config: 
       `Fix: set ${setting('ssl.certificate.location')} and ${setting('ssl.key.location')} (and ssl.key.password if the key is encrypted) to a certificate signed by a CA in the brokers' truststore`
     );
   }
+  if (/Private key requires password but no password configured/i.test(text)) {
+    return `${setting('ssl.key.location')} holds an encrypted key, but ${setting('ssl.key.password')} is not set. Fix: set it to the key's passphrase (e.g. ssl.key.password: \${file:/run/secrets/key-passphrase})`;
+  }
   if (/ssl\.(key|certificate|ca)\.(location|pem) failed|ssl\.keystore\.location failed|PEM lib|bad decrypt/i.test(text)) {
     const which = /(ssl\.[a-z.]+) failed/i.exec(text)?.[1] ?? 'ssl.key.location';
     return `strait cannot load the TLS material of ${setting(which)}: the file is not PEM of the right kind, or (for a key) ${setting('ssl.key.password')} is not its passphrase. Fix the file or the passphrase`;
@@ -134,6 +139,21 @@ export function explainConnectionRefusal(text: string, cluster: string, config: 
     return `${broker} closed the connection during the first request: ${setting('security.protocol')} (${protocolOf(config)}) probably does not match that listener (a TLS client at a plaintext port, or the other way round). Fix: set security.protocol to the listener's protocol`;
   }
   return undefined;
+}
+
+const TLS_FILES = ['ssl.key.location', 'ssl.key.pem', 'ssl.certificate.location', 'ssl.certificate.pem', 'ssl.ca.location', 'ssl.keystore.location'];
+
+/**
+ * Why librdkafka would not make a client at all. Its admin client says only "Erroneous state"
+ * then (the reason goes to a log line that arrives too late), and the usual cause is TLS material
+ * it cannot load, so the settings that name such material are listed.
+ */
+export function explainClientCreation(message: string, cluster: string, config: ClientProps): string | undefined {
+  const direct = explainConnectionRefusal(message, cluster, config);
+  if (direct !== undefined) return direct;
+  const files = TLS_FILES.filter((name) => prop(config, name) !== undefined);
+  if (files.length === 0) return undefined;
+  return `librdkafka did not accept the TLS settings of clusters.${cluster}: check that ${files.join(', ')} ${files.length === 1 ? 'is' : 'are'} PEM it can read, and that ssl.key.password is the passphrase of an encrypted key`;
 }
 
 interface LogEvent {

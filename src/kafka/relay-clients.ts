@@ -13,8 +13,9 @@ import { authorizationCode, type Access, RefusalWatch } from './refusals.js';
 export type ClientErrorHandler = (err: KafkaError) => void;
 
 /**
- * Makes the client and connects it. A client librdkafka refuses to make (TLS files it cannot
- * load) throws at once; the refusals watch then says which setting to fix.
+ * Connects the client with its log watched for refused logins and handshakes. librdkafka makes
+ * the client here, so TLS material it cannot load (a key whose passphrase is wrong) fails here,
+ * with a message the watch explains.
  */
 function connect(client: RdConsumer | RdProducer, cluster: string, what: string, refusals: RefusalWatch): Promise<void> {
   refusals.attach(client);
@@ -27,8 +28,8 @@ function connect(client: RdConsumer | RdProducer, cluster: string, what: string,
   });
 }
 
-function toKafkaError(err: RdError, cluster: string, what: string, refusals: RefusalWatch, needed: readonly Access[] = []): KafkaError {
-  return new KafkaError(`KAFKA_${err.code}`, refusals.describe(`${what}: ${err.message}`, err.code, needed), { cluster }, err.isRetriable === true || err.isFatal !== true, { cause: err });
+function toKafkaError(err: RdError, cluster: string, what: string, refusals: RefusalWatch): KafkaError {
+  return new KafkaError(`KAFKA_${err.code}`, refusals.describe(`${what}: ${err.message}`, err.code), { cluster }, err.isRetriable === true || err.isFatal !== true, { cause: err });
 }
 
 /**

@@ -23,21 +23,25 @@ export type AclOperation =
   | 'AlterConfigs'
   | 'IdempotentWrite';
 
-/** Some operations for one principal on one resource. */
+export type AclResource = { topic: string } | { group: string } | { transactionalId: string } | { cluster: true };
+
+/**
+ * Some operations for one principal on some resources: every operation on every resource, so
+ * each operation must be valid for each resource type (All always is).
+ */
 export interface AclGrant {
   /** e.g. `User:strait`. */
   principal: string;
   operations: readonly AclOperation[];
-  resource: { topic: string } | { group: string } | { transactionalId: string } | { cluster: true };
-  /** The resource name is a prefix (PREFIXED pattern); default a literal name (`*` = every name). */
+  resources: readonly AclResource[];
+  /** The resource names are prefixes (PREFIXED pattern); default literal names (`*` = every name). */
   prefixed?: boolean;
   /** Deny instead of allow. */
   deny?: boolean;
 }
 
 function grantArgs(bootstrap: string, action: '--add' | '--remove', g: AclGrant): string[] {
-  const r = g.resource;
-  const resource = 'topic' in r ? ['--topic', r.topic] : 'group' in r ? ['--group', r.group] : 'transactionalId' in r ? ['--transactional-id', r.transactionalId] : ['--cluster'];
+  const resources = g.resources.flatMap((r) => ('topic' in r ? ['--topic', r.topic] : 'group' in r ? ['--group', r.group] : 'transactionalId' in r ? ['--transactional-id', r.transactionalId] : ['--cluster']));
   return [
     '--bootstrap-server',
     bootstrap,
@@ -46,7 +50,7 @@ function grantArgs(bootstrap: string, action: '--add' | '--remove', g: AclGrant)
     g.deny ? '--deny-principal' : '--allow-principal',
     g.principal,
     ...g.operations.flatMap((op) => ['--operation', op]),
-    ...resource,
+    ...resources,
     ...(g.prefixed ? ['--resource-pattern-type', 'prefixed'] : []),
   ];
 }

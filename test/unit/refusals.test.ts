@@ -71,7 +71,7 @@ void describe('refused permissions', () => {
   void test('the refused resource type picks the permission explained', () => {
     const needed = [{ operation: 'Read' as const, resource: 'topic' as const, names: ['a', 'b'] }, { operation: 'Read' as const, resource: 'group' as const, names: ['g'] }];
     assert.match(explainAuthorization('GROUP_AUTHORIZATION_FAILED', needed, 'east', SCRAM)!, /refused Read on group "g".*--group g$/);
-    assert.match(explainAuthorization(29, needed, 'east', SCRAM)!, /Read on topic "a", "b".*--topic <topic>$/);
+    assert.match(explainAuthorization(29, needed, 'east', SCRAM)!, /Read on one or more of the topics "a", "b" to User:strait.*--topic <topic>$/);
     assert.match(explainAuthorization('KAFKA_CLUSTER_AUTHORIZATION_FAILED', [], 'east', SCRAM)!, /refused access to the cluster.*--operation <operation> --cluster$/);
     assert.match(explainAuthorization(53, [{ operation: 'Write', resource: 'transactional-id', names: ['t-1'] }], 'west', SCRAM)!, /Write on transactional-id "t-1".*--transactional-id t-1$/);
   });
