@@ -3,7 +3,8 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'bench/results/**', '.cache/**'] },
+  // .strait/: the sandbox's state and the copies of the checkout scripts/node-versions.sh tests other Nodes in.
+  { ignores: ['dist/**', 'node_modules/**', 'bench/results/**', '.cache/**', '.strait/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # The test command (README, .ci/run): installs what is missing, builds, lints, type-checks,
-# starts the two sandbox Kafka clusters, runs unit and integration tests, stops the clusters.
+# starts the two sandbox Kafka clusters, runs unit and integration tests, then the unit tests and
+# a subset of the integration tests on the other supported Node.js releases
+# (scripts/node-versions.sh), stops the clusters.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -33,3 +35,8 @@ export STRAIT_TEST_TARGET_BOOTSTRAP=127.0.0.1:${STRAIT_SANDBOX_TARGET_PORT:-1909
 echo "== integration tests (real Kafka clusters)" >&2
 # One file at a time: the tests share two single-node clusters and 2 cores.
 UV_THREADPOOL_SIZE=16 node --test --test-concurrency=1 --test-reporter=spec $(find dist/test/integration -name '*.test.js' | sort)
+
+echo "== other Node.js releases (scripts/node-versions.sh)" >&2
+# Node 22 and 24 from the npm registry, each with the binding built for it, against the same
+# clusters; STRAIT_TEST_NODE_VERSIONS= (empty) skips them.
+bash scripts/node-versions.sh test
