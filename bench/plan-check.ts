@@ -2,7 +2,7 @@
  * Planned versus measured: does `strait plan` predict what strait really does on this machine?
  *
  *   npm run bench:plan-check -- [--sizes 300,1024,4096] [--wan-size 4096] [--wan-delay 25]
- *       [--repetitions 3] [--scale 4] [--profile <profile.json|results.json>] [--note TEXT]
+ *       [--repetitions 3] [--scale 0.4] [--profile <profile.json|results.json>] [--note TEXT]
  *
  * 1. Runs `strait bench` for strait alone (its own pair of local clusters, as the benchmark does):
  *    a full-speed copy of a pre-loaded topic at each record size, `--repetitions` times, and the
@@ -39,7 +39,7 @@ const SPECS: FlagSpecs = {
   'wan-size': { value: true, description: 'value size of the copy through the proxy (default 4096)' },
   'wan-delay': { value: true, description: 'ms the proxy adds each way (default 25)' },
   repetitions: { value: true, description: 'copies per case (default 3)' },
-  scale: { value: true, description: 'multiply the bench\'s record counts (default 4: copies of about 200 MB)' },
+  scale: { value: true, description: 'multiply the bench\'s record counts (default 0.4: copies of 200-400 MB)' },
   profile: { value: true, description: 'machine profile to plan with (default the shipped one)' },
   note: { value: true, description: 'a remark stored with the results' },
   out: { value: true, description: 'results folder of the bench run (default bench/results/<date>_plan-check)' },
@@ -137,7 +137,7 @@ async function main(): Promise<void> {
     '--systems', 'strait',
     '--sizes', allSizes,
     '--repetitions', reps,
-    '--scale', flag(args, 'scale') ?? '4',
+    '--scale', flag(args, 'scale') ?? '0.4',
     '--latency-rate', '0',
     '--wan-delay', flag(args, 'wan-delay') ?? '25',
     '--wan-size', wanSize,

@@ -1,8 +1,12 @@
 // Loads the librdkafka binding in the main thread and in 3 worker threads at once and creates
-// a client in each: the stock binding fails here with "Module did not self-register".
+// a client in each: the stock binding fails here with "Module did not self-register". Also checks
+// that librdkafka was built with what secured clusters need (TLS, SASL PLAIN/SCRAM/OAUTHBEARER):
+// a build without libssl-dev or libsasl2-dev would otherwise fail only when a cluster uses them.
 'use strict';
 const { Worker, isMainThread, parentPort } = require('node:worker_threads');
 const kafka = require('@confluentinc/kafka-javascript');
+
+const REQUIRED_FEATURES = ['ssl', 'sasl', 'sasl_plain', 'sasl_scram', 'sasl_oauthbearer'];
 
 function probe() {
   const p = new kafka.Producer({ 'bootstrap.servers': '127.0.0.1:9', 'client.id': 'strait-probe' });
@@ -10,6 +14,11 @@ function probe() {
 }
 
 if (isMainThread) {
+  const missing = REQUIRED_FEATURES.filter((f) => !kafka.features.includes(f));
+  if (missing.length > 0) {
+    console.error('strait install: librdkafka was built without ' + missing.join(', ') + ' (it has: ' + kafka.features.join(', ') + '); install libssl-dev and libsasl2-dev and rebuild');
+    process.exit(1);
+  }
   probe();
   let pending = 3;
   let failed = false;

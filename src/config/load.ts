@@ -6,6 +6,7 @@
  * that are redundant or have no effect) for the caller to show.
  */
 import { readFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { type Document, isMap, isScalar, isSeq, LineCounter, parseDocument } from 'yaml';
 import { ConfigError, type ConfigProblem } from '../util/errors.js';
 import type { StraitConfig } from './types.js';
@@ -113,7 +114,7 @@ export function readConfigText(path: string, what: string, example: string): str
 
 export function loadConfigFileWithWarnings(path: string, options: LoadOptions = {}): LoadedConfig {
   const text = readConfigText(path, 'configuration file', 'strait validate --config strait.yaml');
-  return parseConfigWithWarnings(text, path, options);
+  return parseConfigWithWarnings(text, path, { baseDir: dirname(path), ...options });
 }
 
 export function loadConfigFile(path: string, options: LoadOptions = {}): StraitConfig {

@@ -56,6 +56,8 @@ export class ReferenceResolver {
   undeclaredEnv = false;
   /** Undeclared provider names seen (kept as text, like MM2). */
   readonly undeclared = new Set<string>();
+  /** Everything a reference resolved to: secrets, never to be shown in a message. */
+  readonly resolved = new Set<string>();
   private readonly files = new Map<string, Map<string, string> | Error>();
 
   constructor(
@@ -80,18 +82,24 @@ export class ReferenceResolver {
         case 'env': {
           const v = this.env[key];
           if (v === undefined) problems.push({ message: `refers to environment variable ${key}, which is not set`, example: `export ${key}=...   (before starting strait)` });
-          return v ?? whole;
+          return this.secret(v) ?? whole;
         }
         case 'file':
-          return this.fromFile(name, provider!, path, key, problems) ?? whole;
+          return this.secret(this.fromFile(name, provider!, path, key, problems)) ?? whole;
         case 'directory':
-          return this.fromDirectory(name, provider!, path, key, problems) ?? whole;
+          return this.secret(this.fromDirectory(name, provider!, path, key, problems)) ?? whole;
         default:
           problems.push({ message: `refers to config provider ${name}, whose class ${provider!.className} strait does not have (it has EnvVarConfigProvider, FileConfigProvider and DirectoryConfigProvider)` });
           return whole;
       }
     });
-    return problems.length > 0 ? { ok: false, problems } : { ok: true, value, unchanged };
+    if (problems.length > 0) return { ok: false, problems };
+    return { ok: true, value, unchanged };
+  }
+
+  private secret(v: string | undefined): string | undefined {
+    if (v !== undefined) this.resolved.add(v);
+    return v;
   }
 
   private allowed(provider: Provider, file: string): boolean {

@@ -66,6 +66,8 @@ interface Given<T> {
 /** Everything read from the file, before it becomes a document. */
 interface Reading {
   f: Findings;
+  /** What `${provider:...}` references resolved to (secrets). */
+  resolved: ReadonlySet<string>;
   aliases: string[];
   clustersEntry: Sourced | undefined;
   global: Map<string, Given<unknown>>;
@@ -119,7 +121,7 @@ export function translateMm2(entries: readonly PropertiesEntry[], options: Mm2Lo
   const origins = new Map<string, Origin>();
   const suppressed = new Set<string>();
   const document = escapeReferences(toDocument(reading, options, origins, suppressed));
-  const built = buildConfig(document, options);
+  const built = buildConfig(document, { ...options, secrets: reading.resolved });
   const flowNames = built.config.flows.map((flow) => flow.name);
   const lines = new Map(entries.map((e) => [e.key, e.line]));
   const relocate = (list: ConfigProblem[]): Located[] => list.flatMap((p) => relocateFinding(p, origins, suppressed, flowNames));
@@ -176,6 +178,8 @@ function read(entries: readonly PropertiesEntry[], options: Mm2LoadOptions): Rea
     }
     sourced.set(e.key, { key: e.key, value: r.value, line: e.line });
   }
+  // What the config providers resolved is never quoted back, here or by the validation.
+  f.protect(new Map(), resolver.resolved);
   if (resolver.undeclaredEnv) {
     const first = [...byKey.values()].find((e) => /\$\{env:/.test(e.value));
     f.warn(first?.key ?? 'config.providers', 'uses ${env:...}, but config.providers declares no EnvVarConfigProvider named env: MM2 would use the text as it is, strait reads the environment variable', {
@@ -189,6 +193,7 @@ function read(entries: readonly PropertiesEntry[], options: Mm2LoadOptions): Rea
 
   const reading: Reading = {
     f,
+    resolved: resolver.resolved,
     aliases: [],
     clustersEntry: sourced.get('clusters'),
     global: new Map(),

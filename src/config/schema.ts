@@ -298,7 +298,8 @@ export const ENGINE_KEYS = {
   shutdownTimeout: {
     type: { kind: 'duration', min: 1000, max: 600_000 },
     default: 30_000,
-    description: 'An orderly shutdown (stop fetching, drain, commit) must finish within this; then clients are closed regardless.',
+    description:
+      'Bound of the stop on SIGINT/SIGTERM, from the signal to the exit. Workers stop fetching and wait for the target to acknowledge what is in flight until a reserve of a third of the bound (at most 10 s) is left for the final commit and closing the clients. If the stop has not finished when a tenth of the bound (at most 2.5 s) is left, kept for the exit itself, strait exits with code 124; nothing is lost, what was acknowledged after the last commit is sent again at the next start. Set Kubernetes\' `terminationGracePeriodSeconds` above it.',
     example: 'shutdownTimeout: 1m',
   },
   commitInterval: {

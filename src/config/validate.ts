@@ -1,6 +1,6 @@
 /**
  * From a parsed configuration document (plain values, as YAML gives them) to a StraitConfig:
- * ${env:} substitution, every key checked against the table in schema.ts, cluster properties
+ * ${env:} and ${file:} substitution, every key checked against the table in schema.ts, cluster properties
  * against librdkafka's list, then the rules that span several entries (references between flows
  * and clusters, uniqueness, replication loops). Every problem is collected; the caller throws one
  * ConfigError with all of them.
@@ -13,7 +13,7 @@ import { MM2_DEFAULT_CONFIG_EXCLUDES } from '../mirror/config-sync.js';
 import type { ClientProperties, ClusterConfig, EngineConfig, FlowConfig, StraitConfig } from './types.js';
 import { checkClientProperty, readClientSection, suggestProperty } from './client-properties.js';
 import { LIBRDKAFKA_PROPERTIES } from './librdkafka-properties.js';
-import { type Env, substituteTree, UNRESOLVED } from './env.js';
+import { describeReferenceProblem, type Env, substituteTree, UNRESOLVED } from './env.js';
 import { Findings, indexPath, isMapping, keyPath } from './findings.js';
 import { isSecretName } from './redact.js';
 import { ALIAS_MAX_LENGTH, ALIAS_PATTERN, CLUSTER_KEYS, ENGINE_KEYS, FLOW_KEYS, readSection, TOP_KEYS, type Values } from './schema.js';
@@ -21,6 +21,10 @@ import { ALIAS_MAX_LENGTH, ALIAS_PATTERN, CLUSTER_KEYS, ENGINE_KEYS, FLOW_KEYS, 
 export interface BuildOptions {
   /** Where `${env:NAME}` is looked up; default process.env. */
   env?: Env;
+  /** Where a relative `${file:path}` starts: the configuration file's folder; default the current directory. */
+  baseDir?: string;
+  /** Values resolved before this validation (an MM2 file's config providers): never shown in a message. */
+  secrets?: Iterable<string>;
   /** Default for engine.workers; default os.availableParallelism(). */
   availableParallelism?: number;
   /** Default for engine.instanceId; default os.hostname(). */
@@ -36,7 +40,7 @@ export interface BuildResult {
 
 export function buildConfig(document: unknown, options: BuildOptions = {}): BuildResult {
   const f = new Findings();
-  const tree = resolveEnv(withoutExtensions(document), options.env ?? process.env, f);
+  const tree = resolveReferences(withoutExtensions(document), options, f);
   const top = readSection(tree, '', TOP_KEYS, f);
   const clusters = readClusters(top.clusters, f);
   const flows = readFlows(top.flows, clusters, f);
@@ -54,19 +58,13 @@ function withoutExtensions(document: unknown): unknown {
   return Object.fromEntries(Object.entries(document).filter(([k]) => !k.startsWith('x-')));
 }
 
-function resolveEnv(document: unknown, env: Env, f: Findings): unknown {
-  const { tree, problems } = substituteTree(document, env, (parent, key) => (typeof key === 'number' ? indexPath(parent, key) : keyPath(parent, key)));
+function resolveReferences(document: unknown, options: BuildOptions, f: Findings): unknown {
+  const context = { env: options.env ?? process.env, baseDir: options.baseDir ?? process.cwd() };
+  const { tree, problems, referenced, resolved } = substituteTree(document, context, (parent, key) => (typeof key === 'number' ? indexPath(parent, key) : keyPath(parent, key)));
+  f.protect(referenced, [...resolved, ...(options.secrets ?? [])]);
   for (const p of problems) {
-    for (const name of p.missing) {
-      f.error(p.path, `refers to environment variable ${name}, which is not set`, { example: `export ${name}=...   (before starting strait)` });
-    }
-    for (const ref of p.malformed) {
-      // The text around a bad reference may be part of a secret; show it only for other keys.
-      const shown = isSecretName(p.property) ? 'a `${...}` reference' : `\`${ref}\``;
-      f.error(p.path, `${shown} is not supported: write \${env:NAME} for an environment variable, or $\${ for a literal \${`, {
-        example: `${p.property || 'key'}: \${env:MY_VARIABLE}`,
-      });
-    }
+    const { message, example } = describeReferenceProblem(p.problem, p.property, isSecretName(p.property));
+    f.error(p.path, message, { example });
   }
   return tree;
 }

@@ -57,6 +57,9 @@ export interface TopicAdmin {
   close(): void;
 }
 
+/** A flow's part in the process's readiness (src/engine/readiness.ts). starting: listing topics, joining the group or waiting for its first assignment. */
+export type FlowReadiness = 'starting' | 'assigned' | 'stopped';
+
 export interface FlowDeps {
   flow: FlowConfig;
   source: ClusterConfig;
@@ -163,6 +166,9 @@ export class FlowCoordinator {
   /** Offset-preserving mode: partitions held but not replicated because their offsets diverged at start. */
   private readonly heldDiverged = new Map<string, { topic: string; partition: number; targetTopic: string; offset: number; reason: string }>();
 
+  /** Whether the group's first assignment was handled (see `readiness`). */
+  private assignedOnce = false;
+
   constructor(private readonly deps: FlowDeps) {}
 
   get name(): string {
@@ -178,11 +184,22 @@ export class FlowCoordinator {
     }
     const topics = await this.firstRefresh();
     if (this.closing) return;
-    this.member = await this.deps.join({
-      assigned: (parts) => void this.enqueue(() => this.onAssigned(parts)),
+    const member = await this.deps.join({
+      assigned: (parts) =>
+        void this.enqueue(async () => {
+          await this.onAssigned(parts);
+          this.assignedOnce = true;
+        }),
       revoked: (parts, lost) => this.enqueue(() => this.onRevoked(parts, lost)),
       error: (err) => this.warn(`group:${err.code}`, err.message),
     });
+    if (this.closing) {
+      // stop() came while joining and found no member to close; without this the flow would
+      // start its timers after it was stopped and keep the process alive.
+      await member.close();
+      return;
+    }
+    this.member = member;
     this.subscribe(topics);
     log.info({ flow: flow.name, topics: topics.length, workers: engine.workers }, `flow ${flow.name}: replicating ${topics.length} topic(s)`);
     this.timers.push(setInterval(() => void this.refreshTopics().then((t) => this.subscribe(t), (e: unknown) => this.warn('refresh', `topic refresh failed: ${describeError(e)}`)), flow.refreshTopicsIntervalMs));
@@ -190,8 +207,10 @@ export class FlowCoordinator {
     this.timers.push(setInterval(() => this.drainAll(), 10));
     const mm2 = this.deps.mm2;
     if (mm2?.offsetSyncs) await mm2.offsetSyncs.ensureTopic(policyForFlow(flow).offsetSyncsTopic(flow.target), mm2.internalReplicationFactor);
+    if (mm2?.checkpoints) await mm2.checkpoints.ensureTopic(policyForFlow(flow).checkpointsTopic(flow.source), mm2.internalReplicationFactor);
+    // Timers started after a stop() that came during those calls would never be cleared.
+    if (this.closing) return;
     if (mm2?.checkpoints) {
-      await mm2.checkpoints.ensureTopic(policyForFlow(flow).checkpointsTopic(flow.source), mm2.internalReplicationFactor);
       let running = false;
       this.timers.push(
         setInterval(() => {
@@ -665,7 +684,8 @@ export class FlowCoordinator {
           log.error({ flow: flow.name, worker: msg.workerId, code: msg.code }, `flow ${flow.name}: worker ${msg.workerId}: ${msg.message}`);
           this.deps.fatal(`flow ${flow.name}: worker ${msg.workerId}: ${msg.message}`);
         } else {
-          this.warn(`worker:${msg.code}`, `worker ${msg.workerId}: ${msg.message}`);
+          // Per worker: each reports its own partitions, and one worker's report must not hide another's.
+          this.warn(`worker${msg.workerId}:${msg.code}`, `worker ${msg.workerId}: ${msg.message}`);
         }
         break;
       }
@@ -792,6 +812,15 @@ export class FlowCoordinator {
   /** Whether stop() was called: the flow no longer replicates in this process. */
   get stopped(): boolean {
     return this.stopping !== undefined;
+  }
+
+  /**
+   * For readiness (src/engine/readiness.ts): `assigned` once the group's first assignment (maybe
+   * empty) was handled, i.e. its partitions were handed to the workers.
+   */
+  get readiness(): FlowReadiness {
+    if (this.stopped) return 'stopped';
+    return this.assignedOnce ? 'assigned' : 'starting';
   }
 
   private async stopOnce(deadlineMs: number): Promise<void> {

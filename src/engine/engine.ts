@@ -30,6 +30,8 @@ import { TopicAclSync } from '../mirror/acl-sync.js';
 import type { FlowDeps } from '../coordinator/flow.js';
 import { PreserveStarter } from '../coordinator/preserve.js';
 import { preserveAdapters } from './preserve-adapters.js';
+import { engineReadiness, type Readiness } from './readiness.js';
+import { settleBy, shutdownBudget } from './shutdown.js';
 
 /** Progress ring entries per task: 64 Ki runs (2.5 MiB), minutes of headroom at full speed. */
 const RING_CAPACITY = 65_536;
@@ -41,6 +43,10 @@ const SUPPORTED_MODES = new Set<string>(['at-least-once', 'exactly-once', 'offse
 const HEARTBEAT_INTERVAL_MS = 1_000;
 /** exactly-once: the schema's default for flows built without it (tests, MM2 files). */
 const CHECKPOINT_INTERVAL_MS = 5_000;
+/** At most this long for the MM2 internal records still queued at the stop to be delivered. */
+const WRITER_CLOSE_MS = 5_000;
+/** Kept at the end of the shutdown bound for the worker pool to end its threads. */
+const POOL_DESTROY_MS = 1_000;
 /** Replication factor of MM2's internal topics strait creates; -1 = the broker's default. */
 const INTERNAL_REPLICATION_FACTOR = -1;
 
@@ -67,6 +73,8 @@ export class Engine {
   readonly flows: FlowCoordinator[] = [];
   readonly startedAt = Date.now();
   private stopping: Promise<void> | undefined;
+  /** Whether start() finished: every flow joined its group. */
+  private started = false;
   /** One writer of MM2 internal records per cluster alias. */
   private readonly writers = new Map<string, InternalWriter>();
   private heartbeats: HeartbeatEmitter | undefined;
@@ -128,6 +136,7 @@ export class Engine {
         throw new Error(`flow ${f.name} could not start: ${describeError(err)}`, { cause: err });
       }
     }
+    this.started = true;
     log.info({ flows: this.flows.map((f) => f.name), workers }, `strait running: ${this.flows.length} flow(s) on ${workers} worker thread(s)`);
   }
 
@@ -231,7 +240,6 @@ export class Engine {
     return { preserve: new PreserveStarter(adapters, flow.onDivergence, this.options.log, flow.name) };
   }
 
-  /** See FlowCoordinator.snapshot for `rotate`. */
   /** The flow's topic configuration and ACL sync, over admin clients of both clusters. */
   private createSync(flow: FlowConfig, source: ClusterConfig, target: ClusterConfig, clientId: string): FlowDeps['sync'] {
     const s = flow.sync;
@@ -258,6 +266,7 @@ export class Engine {
     };
   }
 
+  /** See FlowCoordinator.snapshot for `rotate`. */
   snapshot(rotate = false): EngineSnapshot {
     const flows = this.flows.map((f) => {
       const snap = f.snapshot(rotate);
@@ -284,20 +293,40 @@ export class Engine {
     return { flow: name, stopped: true, wasRunning, tookMs: Date.now() - started, flowsRunning: this.flows.filter((f) => !f.stopped).map((f) => f.name) };
   }
 
-  /** Ordered shutdown within the configured deadline. Safe to call more than once. */
+  /** For GET /readyz: see src/engine/readiness.ts. */
+  readiness(): Readiness {
+    const phase = this.stopping ? 'stopping' : this.started ? 'running' : 'starting';
+    return engineReadiness(
+      phase,
+      this.flows.map((f) => ({ name: f.name, state: f.readiness })),
+    );
+  }
+
+  /**
+   * Ordered shutdown within engine.shutdownTimeout, split as src/engine/shutdown.ts says: the
+   * drain until its deadline, then the final commits and closing, all done before the hard
+   * deadline. Safe to call more than once. The caller ends the process if this has not settled
+   * by the hard deadline.
+   */
   stop(): Promise<void> {
     this.stopping ??= (async () => {
       const { config, log } = this.options;
-      const deadline = Date.now() + config.engine.shutdownTimeoutMs;
-      log.info({ deadlineMs: config.engine.shutdownTimeoutMs }, 'strait stopping: draining in-flight records and committing progress');
+      const budget = shutdownBudget(config.engine.shutdownTimeoutMs);
+      const now = Date.now();
+      const drainDeadline = now + budget.drainMs;
+      // Our own steps end before the hard deadline, keeping a moment for the pool to end its threads.
+      const closeBy = now + budget.hardMs - POOL_DESTROY_MS;
+      log.info({ deadlineMs: budget.totalMs, drainMs: budget.drainMs }, 'strait stopping: draining in-flight records and committing progress');
       this.heartbeats?.stop();
-      await Promise.all(this.flows.map((f) => f.stop(deadline).catch((e: unknown) => log.error({ flow: f.name, err: describeError(e) }, `flow ${f.name}: stop failed: ${describeError(e)}`))));
-      await Promise.all([...this.writers.values()].map((w) => w.close().catch(() => undefined)));
-      // A task still connecting finishes its attempt (at most the client connect timeout) and
-      // then ends: its clients must be closed by their own thread before the pool ends it.
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([Promise.allSettled(this.tasks), new Promise((r) => (timer = setTimeout(r, Math.max(0, deadline - Date.now()) + 12_000)))]);
-      clearTimeout(timer);
+      await Promise.all(this.flows.map((f) => f.stop(drainDeadline).catch((e: unknown) => log.error({ flow: f.name, err: describeError(e) }, `flow ${f.name}: stop failed: ${describeError(e)}`))));
+      // A producer to a target that stopped answering may never finish closing.
+      const writersTimeout = Math.max(0, Math.min(WRITER_CLOSE_MS, closeBy - Date.now()));
+      if (!(await settleBy(Promise.all([...this.writers.values()].map((w) => w.close(writersTimeout))), closeBy))) {
+        log.warn('the writers of MM2 internal records did not close in time (a cluster does not answer)');
+      }
+      // A task still connecting finishes its attempt and then ends: its clients must be closed
+      // by their own thread before the pool ends it. Wait for that while the bound allows.
+      await settleBy(Promise.allSettled(this.tasks), closeBy);
       await this.pool?.destroy();
       log.info('strait stopped');
     })();

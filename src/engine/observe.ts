@@ -32,7 +32,20 @@ export async function startObservability(engine: Engine, config: ObservabilityCo
   const rates = new RateTracker();
   let latest = engine.snapshot(true);
   rates.observe(latest);
-  const server = config.metrics.enabled ? await startMetricsServer({ host: config.metrics.host, port: config.metrics.port, remoteStop: config.metrics.remoteStop, rates, log, admin: { stopFlow: (name) => engine.stopFlow(name) } }, () => latest) : undefined;
+  const server = config.metrics.enabled
+    ? await startMetricsServer(
+        {
+          host: config.metrics.host,
+          port: config.metrics.port,
+          remoteStop: config.metrics.remoteStop,
+          rates,
+          log,
+          readiness: () => engine.readiness(),
+          admin: { stopFlow: (name) => engine.stopFlow(name) },
+        },
+        () => latest,
+      )
+    : undefined;
   if (server) log.info({ url: server.url }, `metrics on ${server.url}/metrics`);
   const period = config.summaryIntervalMs > 0 ? Math.min(config.summaryIntervalMs, REFRESH_MS) : REFRESH_MS;
   let sinceSummary = 0;

@@ -6,6 +6,7 @@ import { rdkafka, type RdAdminClient, type RdError, ErrorCodes } from './binding
 import type { RdConfig } from './client-config.js';
 import { KafkaError } from '../util/errors.js';
 import { partitionKey } from '../util/partition-key.js';
+import { type Access, explainClientCreation, RefusalWatch } from './refusals.js';
 
 export interface TopicInfo {
   name: string;
@@ -39,17 +40,29 @@ const KEPT_CLIENT_ERRORS = 5;
 export class KafkaAdmin {
   private readonly client: RdAdminClient;
   private readonly clientErrors: string[] = [];
+  private readonly refusals: RefusalWatch;
 
   constructor(
     readonly cluster: string,
     config: RdConfig,
   ) {
-    this.client = rdkafka.AdminClient.create(config, {
-      'event.error': (err: RdError) => {
-        this.clientErrors.push(err.message);
-        if (this.clientErrors.length > KEPT_CLIENT_ERRORS) this.clientErrors.shift();
-      },
-    });
+    this.refusals = new RefusalWatch(cluster, config);
+    try {
+      this.client = rdkafka.AdminClient.create(config, {
+        'event.error': (err: RdError) => {
+          this.clientErrors.push(err.message);
+          if (this.clientErrors.length > KEPT_CLIENT_ERRORS) this.clientErrors.shift();
+        },
+        'event.log': (e: { severity: number; message: string }) => {
+          if (e.severity <= 4) this.refusals.observe(e.message);
+        },
+      });
+    } catch (err) {
+      // librdkafka checks the TLS files when the client is made (a key it cannot decrypt, say).
+      const message = err instanceof Error ? err.message : String(err);
+      const why = explainClientCreation(message, cluster, config);
+      throw new KafkaError('CLIENT_CONFIG', `cannot create an admin client: ${message}${why === undefined ? '' : `: ${why}`}`, { cluster }, false, { cause: err });
+    }
   }
 
   /**
@@ -62,11 +75,15 @@ export class KafkaAdmin {
     return this.clientErrors;
   }
 
-  private fail(err: RdError, what: string, topic?: string, partition?: number): KafkaError {
+  /**
+   * `needed`: the permissions the call needs, so that a refusal says which ACL is missing; a
+   * call that failed for want of a connection says why the cluster refused it, if its log told.
+   */
+  private fail(err: RdError, what: string, needed: readonly Access[], topic?: string, partition?: number): KafkaError {
     const ctx: { cluster: string; topic?: string; partition?: number } = { cluster: this.cluster };
     if (topic !== undefined) ctx.topic = topic;
     if (partition !== undefined) ctx.partition = partition;
-    return new KafkaError(`KAFKA_${err.code}`, `${what} failed: ${err.message}`, ctx, err.isRetriable === true, { cause: err });
+    return new KafkaError(`KAFKA_${err.code}`, this.refusals.describe(`${what} failed: ${err.message}`, err.code, needed), ctx, err.isRetriable === true, { cause: err });
   }
 
   /** Creates a topic; resolves false (not an error) when it already exists. */
@@ -75,7 +92,7 @@ export class KafkaAdmin {
       this.client.createTopic({ topic, num_partitions: partitions, replication_factor: replicationFactor, config }, DEFAULT_TIMEOUT_MS, (err) => {
         if (!err) resolve(true);
         else if (err.code === ErrorCodes.TOPIC_ALREADY_EXISTS) resolve(false);
-        else reject(this.fail(err, `creating topic with ${partitions} partitions`, topic));
+        else reject(this.fail(err, `creating topic with ${partitions} partitions`, [{ operation: 'Create', resource: 'topic', names: [topic] }], topic));
       });
     });
   }
@@ -83,7 +100,7 @@ export class KafkaAdmin {
   createPartitions(topic: string, total: number): Promise<void> {
     return new Promise((resolve, reject) => {
       this.client.createPartitions(topic, total, DEFAULT_TIMEOUT_MS, (err) => {
-        if (err) reject(this.fail(err, `increasing the partition count to ${total}`, topic));
+        if (err) reject(this.fail(err, `increasing the partition count to ${total}`, [{ operation: 'Alter', resource: 'topic', names: [topic] }], topic));
         else resolve();
       });
     });
@@ -91,7 +108,7 @@ export class KafkaAdmin {
 
   deleteTopic(topic: string): Promise<void> {
     return new Promise((resolve, reject) => {
-      this.client.deleteTopic(topic, DEFAULT_TIMEOUT_MS, (err) => (err ? reject(this.fail(err, 'deleting the topic', topic)) : resolve()));
+      this.client.deleteTopic(topic, DEFAULT_TIMEOUT_MS, (err) => (err ? reject(this.fail(err, 'deleting the topic', [{ operation: 'Delete', resource: 'topic', names: [topic] }], topic)) : resolve()));
     });
   }
 
@@ -99,7 +116,7 @@ export class KafkaAdmin {
     return new Promise((resolve, reject) => {
       // Shorter than the other calls: this is the first call of a flow, and an unreachable
       // cluster should be reported soon.
-      this.client.listTopics({ timeout: 10_000 }, (err, topics) => (err ? reject(this.fail(err, 'listing topics')) : resolve(topics)));
+      this.client.listTopics({ timeout: 10_000 }, (err, topics) => (err ? reject(this.fail(err, 'listing topics', [{ operation: 'Describe', resource: 'topic' }])) : resolve(topics)));
     });
   }
 
@@ -107,12 +124,12 @@ export class KafkaAdmin {
     if (topics.length === 0) return Promise.resolve([]);
     return new Promise((resolve, reject) => {
       this.client.describeTopics(topics, { timeout: DEFAULT_TIMEOUT_MS }, (err, result) => {
-        if (err) return reject(this.fail(err, `describing ${topics.length} topic(s)`));
+        if (err) return reject(this.fail(err, `describing ${topics.length} topic(s)`, [{ operation: 'Describe', resource: 'topic', names: topics }]));
         const out: TopicInfo[] = [];
         for (const t of result) {
           if (t.error) {
             if (t.error.code === ErrorCodes.UNKNOWN_TOPIC_OR_PART) continue; // deleted meanwhile
-            return reject(this.fail(t.error, 'describing the topic', t.name));
+            return reject(this.fail(t.error, 'describing the topic', [{ operation: 'Describe', resource: 'topic', names: [t.name] }], t.name));
           }
           out.push({ name: t.name, partitions: t.partitions.length });
         }
@@ -127,8 +144,8 @@ export class KafkaAdmin {
     const spec = which === 'earliest' ? rdkafka.OffsetSpec.EARLIEST : rdkafka.OffsetSpec.LATEST;
     return new Promise((resolve, reject) => {
       this.client.listOffsets(partitions.map((p) => ({ topic: p.topic, partition: p.partition, offset: spec })), { timeout: DEFAULT_TIMEOUT_MS }, (err, result) => {
-        if (err) return reject(this.fail(err, `listing ${which} offsets`));
-        for (const r of result) if (r.error) return reject(this.fail(r.error, `listing ${which} offsets`, r.topic, r.partition));
+        if (err) return reject(this.fail(err, `listing ${which} offsets`, [{ operation: 'Describe', resource: 'topic', names: [...new Set(partitions.map((p) => p.topic))] }]));
+        for (const r of result) if (r.error) return reject(this.fail(r.error, `listing ${which} offsets`, [{ operation: 'Describe', resource: 'topic', names: [r.topic] }], r.topic, r.partition));
         resolve(result.map((r) => ({ topic: r.topic, partition: r.partition, offset: r.offset })));
       });
     });
@@ -157,9 +174,9 @@ export class KafkaAdmin {
   deleteRecords(topic: string, partition: number, before: number): Promise<number> {
     return new Promise((resolve, reject) => {
       this.client.deleteRecords([{ topic, partition, offset: before }], { timeout: DEFAULT_TIMEOUT_MS, operationTimeout: DEFAULT_TIMEOUT_MS }, (err, result) => {
-        if (err) return reject(this.fail(err, `deleting records before offset ${before}`, topic, partition));
+        if (err) return reject(this.fail(err, `deleting records before offset ${before}`, [{ operation: 'Delete', resource: 'topic', names: [topic] }], topic, partition));
         const r = result.find((x) => x.topic === topic && x.partition === partition);
-        if (r?.error) return reject(this.fail(r.error, `deleting records before offset ${before}`, topic, partition));
+        if (r?.error) return reject(this.fail(r.error, `deleting records before offset ${before}`, [{ operation: 'Delete', resource: 'topic', names: [topic] }], topic, partition));
         resolve(r?.lowWatermark ?? before);
       });
     });
@@ -182,7 +199,7 @@ export class KafkaAdmin {
     if (groupIds.length === 0) return Promise.resolve(new Map<string, number>());
     return new Promise((resolve, reject) => {
       this.client.describeGroups(groupIds, { timeout: DEFAULT_TIMEOUT_MS }, (err, result) => {
-        if (err) return reject(this.fail(err, `describing ${groupIds.length} consumer group(s)`));
+        if (err) return reject(this.fail(err, `describing ${groupIds.length} consumer group(s)`, [{ operation: 'Describe', resource: 'group', names: groupIds }]));
         resolve(new Map(result.groups.map((g) => [g.groupId, g.error ? 0 : g.members.length])));
       });
     });
@@ -197,7 +214,7 @@ export class KafkaAdmin {
     if (offsets.length === 0) return;
     const consumer = new rdkafka.KafkaConsumer({ ...config, 'group.id': groupId, 'enable.auto.commit': false }, {});
     await new Promise<void>((resolve, reject) =>
-      consumer.connect({ timeout: DEFAULT_TIMEOUT_MS }, (err: RdError | null) => (err ? reject(this.fail(err, `connecting to commit offsets of group "${groupId}"`)) : resolve())),
+      consumer.connect({ timeout: DEFAULT_TIMEOUT_MS }, (err: RdError | null) => (err ? reject(this.fail(err, `connecting to commit offsets of group "${groupId}"`, [{ operation: 'Read', resource: 'group', names: [groupId] }])) : resolve())),
     );
     try {
       consumer.commitSync(offsets);
@@ -212,7 +229,7 @@ export class KafkaAdmin {
   listGroups(): Promise<string[]> {
     return new Promise((resolve, reject) => {
       this.client.listGroups({ timeout: DEFAULT_TIMEOUT_MS }, (err, result) => {
-        if (err) return reject(this.fail(err, 'listing consumer groups'));
+        if (err) return reject(this.fail(err, 'listing consumer groups', [{ operation: 'Describe', resource: 'cluster' }]));
         resolve(result.groups.map((g) => g.groupId));
       });
     });
@@ -225,10 +242,10 @@ export class KafkaAdmin {
       // requireStable: offsets committed by a transaction still open are not returned as the old
       // value; the broker answers UNSTABLE_OFFSET_COMMIT (retriable) until the transaction ends.
       this.client.listConsumerGroupOffsets(req, { timeout: DEFAULT_TIMEOUT_MS, requireStableOffsets: options.requireStable === true }, (err, result) => {
-        if (err) return reject(this.fail(err, `reading committed offsets of group "${groupId}"`));
+        if (err) return reject(this.fail(err, `reading committed offsets of group "${groupId}"`, [{ operation: 'Describe', resource: 'group', names: [groupId] }, { operation: 'Describe', resource: 'topic' }]));
         const g = result[0];
         if (!g) return resolve([]);
-        if (g.error) return reject(this.fail(g.error, `reading committed offsets of group "${groupId}"`));
+        if (g.error) return reject(this.fail(g.error, `reading committed offsets of group "${groupId}"`, [{ operation: 'Describe', resource: 'group', names: [groupId] }, { operation: 'Describe', resource: 'topic' }]));
         resolve(g.partitions.filter((p) => p.offset >= 0).map((p) => ({ topic: p.topic, partition: p.partition, offset: p.offset })));
       });
     });

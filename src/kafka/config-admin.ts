@@ -31,6 +31,7 @@ import {
 } from '@platformatic/kafka';
 import { KafkaError } from '../util/errors.js';
 import { partitionKey } from '../util/partition-key.js';
+import { type Access, explainAuthorization } from './refusals.js';
 
 /** Where a topic config's value comes from (Kafka's ConfigEntry.ConfigSource). */
 export type ConfigSourceName = 'topic' | 'dynamic-broker' | 'dynamic-default-broker' | 'static-broker' | 'default' | 'unknown';
@@ -234,19 +235,21 @@ export class ConfigAdmin {
 
   constructor(
     readonly cluster: string,
-    properties: Props,
+    private readonly properties: Props,
   ) {
     this.client = new Admin(configAdminOptions(cluster, properties));
   }
 
-  private fail(err: unknown, what: string, topic?: string): KafkaError {
+  /** `needed`: the permissions the call needs, so that a refusal says which ACL is missing. */
+  private fail(err: unknown, what: string, needed: readonly Access[], topic?: string): KafkaError {
     const ls = leaves(err);
     const named = ls.find((l) => l.apiId !== undefined);
     // KAFKA_CLIENT = no answer from the cluster (network, timeout, authentication); otherwise
     // KAFKA_<Kafka error name>, e.g. KAFKA_TOPIC_AUTHORIZATION_FAILED.
     const code = named?.apiId ? `KAFKA_${named.apiId}` : 'KAFKA_CLIENT';
     const retriable = ls.length > 0 && ls.every((l) => l.canRetry !== false) && named?.apiId !== 'SECURITY_DISABLED';
-    const text = [...new Set(ls.map((l) => l.text))].join('; ');
+    const refused = explainAuthorization(named?.apiId, needed, this.cluster, this.properties);
+    const text = [...new Set(ls.map((l) => l.text))].join('; ') + (refused === undefined ? '' : `: ${refused}`);
     const ctx = topic === undefined ? { cluster: this.cluster } : { cluster: this.cluster, topic };
     // The innermost error as the cause: its message is already in ours, so nothing is said twice.
     return new KafkaError(code, `${what} failed: ${text}`, ctx, retriable, { cause: ls[0]?.error ?? err });
@@ -265,7 +268,12 @@ export class ConfigAdmin {
       try {
         result = await this.client.describeConfigs({ resources: batch.map((t) => ({ resourceType: ConfigResourceTypes.TOPIC, resourceName: t })) });
       } catch (err) {
-        throw this.fail(err, batch.length === 1 ? 'describing the topic configs' : `describing the configs of ${batch.length} topics`, batch.length === 1 ? batch[0] : undefined);
+        throw this.fail(
+          err,
+          batch.length === 1 ? 'describing the topic configs' : `describing the configs of ${batch.length} topics`,
+          [{ operation: 'DescribeConfigs', resource: 'topic', names: batch }],
+          batch.length === 1 ? batch[0] : undefined,
+        );
       }
       for (const r of result) {
         out.set(
@@ -294,7 +302,7 @@ export class ConfigAdmin {
     try {
       await this.client.incrementalAlterConfigs({ resources: [{ resourceType: ConfigResourceTypes.TOPIC, resourceName: topic, configs }] });
     } catch (err) {
-      throw this.fail(err, `altering ${changes.length} topic config(s) (${changes.map((c) => c.name).join(', ')})`, topic);
+      throw this.fail(err, `altering ${changes.length} topic config(s) (${changes.map((c) => c.name).join(', ')})`, [{ operation: 'AlterConfigs', resource: 'topic', names: [topic] }], topic);
     }
   }
 
@@ -317,7 +325,7 @@ export class ConfigAdmin {
       resources = await this.client.describeAcls({ filter });
     } catch (err) {
       if (kafkaErrorName(err) === 'SECURITY_DISABLED') return undefined;
-      throw this.fail(err, 'describing topic ACLs');
+      throw this.fail(err, 'describing topic ACLs', [{ operation: 'Describe', resource: 'cluster' }]);
     }
     const out: TopicAcl[] = [];
     for (const r of resources) {
@@ -339,7 +347,7 @@ export class ConfigAdmin {
     try {
       await this.client.createAcls({ creations: acls.map(toAcl) });
     } catch (err) {
-      throw this.fail(err, `creating ${acls.length} ACL binding(s)`, singleTopic(acls));
+      throw this.fail(err, `creating ${acls.length} ACL binding(s)`, [{ operation: 'Alter', resource: 'cluster' }], singleTopic(acls));
     }
   }
 
@@ -350,7 +358,7 @@ export class ConfigAdmin {
       const deleted = await this.client.deleteAcls({ filters: acls.map(toAcl) });
       return deleted.length;
     } catch (err) {
-      throw this.fail(err, `deleting ${acls.length} ACL binding(s)`, singleTopic(acls));
+      throw this.fail(err, `deleting ${acls.length} ACL binding(s)`, [{ operation: 'Alter', resource: 'cluster' }], singleTopic(acls));
     }
   }
 
@@ -369,7 +377,7 @@ export class ConfigAdmin {
     try {
       brokers = await this.client.describeLogDirs({ topics: [...byTopic].map(([name, ps]) => ({ name, partitions: ps })) });
     } catch (err) {
-      throw this.fail(err, `describing the log directories of ${partitions.length} partition(s)`);
+      throw this.fail(err, `describing the log directories of ${partitions.length} partition(s)`, [{ operation: 'Describe', resource: 'cluster' }]);
     }
     const out = new Map<string, number>();
     const seen = new Map<string, number>();

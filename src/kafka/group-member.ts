@@ -14,6 +14,7 @@ import { rdkafka, extras, type RdConsumer, type RdError } from './binding.js';
 import type { RdConfig } from './client-config.js';
 import { KafkaError } from '../util/errors.js';
 import { partitionKey } from '../util/partition-key.js';
+import { type Access, RefusalWatch } from './refusals.js';
 
 export interface TopicPartition {
   topic: string;
@@ -159,10 +160,19 @@ export async function joinGroup(cluster: string, config: RdConfig, groupId: stri
   };
   const consumer = new rdkafka.KafkaConsumer(conf, {});
   ref.consumer = consumer;
-  consumer.on('event.error', (err: RdError) => handlers.error(new KafkaError(`KAFKA_${err.code}`, `group member: ${err.message}`, { cluster }, err.isRetriable === true || err.isFatal !== true, { cause: err })));
+  const refusals = new RefusalWatch(cluster, config, (e) => handlers.error(e));
+  refusals.attach(consumer);
+  // Joining needs Read on the group; subscribing needs Describe on the topics.
+  const needed: Access[] = [
+    { operation: 'Read', resource: 'group', names: [groupId] },
+    { operation: 'Describe', resource: 'topic' },
+  ];
+  consumer.on('event.error', (err: RdError) =>
+    handlers.error(new KafkaError(`KAFKA_${err.code}`, refusals.describe(`group member: ${err.message}`, err.code, needed), { cluster }, err.isRetriable === true || err.isFatal !== true, { cause: err })),
+  );
   await new Promise<void>((resolve, reject) =>
     consumer.connect({ timeout: 30_000 }, (err: RdError | null) =>
-      err ? reject(new KafkaError(`KAFKA_${err.code}`, `the group member could not connect: ${err.message}`, { cluster }, true, { cause: err })) : resolve(),
+      err ? reject(new KafkaError(`KAFKA_${err.code}`, refusals.describe(`the group member could not connect: ${err.message}`, err.code, needed), { cluster }, true, { cause: err })) : resolve(),
     ),
   );
   consumer.setDefaultConsumeTimeout(500);

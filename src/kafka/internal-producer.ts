@@ -8,6 +8,7 @@ import { rdkafka, type RdError, type RdProducer } from './binding.js';
 import type { RdConfig } from './client-config.js';
 import { KafkaAdmin } from './admin.js';
 import { KafkaError } from '../util/errors.js';
+import { type Access, RefusalWatch } from './refusals.js';
 
 export interface InternalWriter {
   /** Creates the topic if missing: one partition, compacted, like MM2's internal topics. */
@@ -16,7 +17,12 @@ export interface InternalWriter {
   write(topic: string, key: Buffer, value: Buffer): void;
   /** Waits (at most `timeoutMs`) until every record written so far was delivered or failed. */
   flush?(timeoutMs: number): Promise<void>;
-  close(): Promise<void>;
+  /**
+   * Delivers what was written for at most `timeoutMs` (default 5 s), then closes; records still
+   * undelivered then are dropped (heartbeats, checkpoints and offset syncs are written anew by
+   * the next run).
+   */
+  close(timeoutMs?: number): Promise<void>;
 }
 
 /** Records queued while the producer is not connected yet; beyond this they are refused (reported). */
@@ -28,6 +34,7 @@ class BindingInternalWriter implements InternalWriter {
   private pending: [string, Buffer, Buffer][] = [];
   private closed = false;
   readonly connected: Promise<void>;
+  private readonly refusals: RefusalWatch;
 
   constructor(
     private readonly cluster: string,
@@ -35,6 +42,7 @@ class BindingInternalWriter implements InternalWriter {
     private readonly admin: KafkaAdmin,
     private readonly onError: (err: KafkaError) => void,
   ) {
+    this.refusals = new RefusalWatch(cluster, config, onError);
     this.connected = this.connectLoop();
   }
 
@@ -42,12 +50,24 @@ class BindingInternalWriter implements InternalWriter {
   private async connectLoop(): Promise<void> {
     for (let backoff = 1000; !this.closed; backoff = Math.min(backoff * 2, 30_000)) {
       const producer = new rdkafka.Producer({ ...this.config, 'enable.idempotence': true, acks: 'all', 'message.timeout.ms': 0, 'linger.ms': 20, dr_cb: true } as never);
+      const writeAccess = (topic: string): Access[] => [
+        { operation: 'Write', resource: 'topic', names: [topic] },
+        { operation: 'IdempotentWrite', resource: 'cluster' },
+      ];
       producer.on('delivery-report', (err: RdError | null, report: { topic: string }) => {
-        if (err) this.onError(new KafkaError(`KAFKA_${err.code}`, `writing to ${report.topic} failed: ${err.message}`, { cluster: this.cluster, topic: report.topic }, false, { cause: err }));
+        if (err) {
+          const message = this.refusals.describe(`writing to ${report.topic} failed: ${err.message}`, err.code, writeAccess(report.topic));
+          this.onError(new KafkaError(`KAFKA_${err.code}`, message, { cluster: this.cluster, topic: report.topic }, false, { cause: err }));
+        }
       });
-      producer.on('event.error', (err: RdError) => this.onError(new KafkaError(`KAFKA_${err.code}`, `internal-topic producer: ${err.message}`, { cluster: this.cluster }, true, { cause: err })));
+      producer.on('event.error', (err: RdError) =>
+        // An idempotent producer's first request (InitProducerId) needs Write on some topic or
+        // IdempotentWrite on the cluster: the cluster-level refusal is the one it can get.
+        this.onError(new KafkaError(`KAFKA_${err.code}`, this.refusals.describe(`internal-topic producer: ${err.message}`, err.code, [{ operation: 'IdempotentWrite', resource: 'cluster' }]), { cluster: this.cluster }, true, { cause: err })),
+      );
+      this.refusals.attach(producer);
       try {
-        await new Promise<void>((resolve, reject) => producer.connect({ timeout: 30_000 }, (err: RdError | null) => (err ? reject(new Error(err.message)) : resolve())));
+        await new Promise<void>((resolve, reject) => producer.connect({ timeout: 30_000 }, (err: RdError | null) => (err ? reject(new Error(this.refusals.describe(err.message, err.code))) : resolve())));
       } catch (err) {
         this.onError(new KafkaError('CONNECT', `the internal-topic producer could not connect (${(err as Error).message}); retrying in ${backoff / 1000} s`, { cluster: this.cluster }, true));
         await new Promise((r) => setTimeout(r, backoff));
@@ -88,12 +108,14 @@ class BindingInternalWriter implements InternalWriter {
     await new Promise<void>((resolve) => producer.flush(timeoutMs, () => resolve()));
   }
 
-  async close(): Promise<void> {
+  async close(timeoutMs = 5_000): Promise<void> {
     this.closed = true;
     const producer = this.producer;
     if (producer) {
-      await new Promise<void>((resolve) => producer.flush(5_000, () => resolve()));
-      await new Promise<void>((resolve) => producer.disconnect(() => resolve()));
+      await new Promise<void>((resolve) => producer.flush(timeoutMs, () => resolve()));
+      // The binding's disconnect flushes again first (5 s by default), holding a thread-pool
+      // thread that long; the flush above already took the time there was.
+      await new Promise<void>((resolve) => producer.disconnect(0, () => resolve()));
     }
     this.admin.close();
   }

@@ -8,21 +8,28 @@ import type { DeliveryHandler, PartitionStart, SourceConsumer, TargetProducer } 
 import { META_STRIDE, type SourceBatch } from '../worker/source-batch.js';
 import type { TransactionalClient } from '../worker/transactions.js';
 import { KafkaError } from '../util/errors.js';
+import { authorizationCode, type Access, RefusalWatch } from './refusals.js';
 
 export type ClientErrorHandler = (err: KafkaError) => void;
 
-function connect(client: RdConsumer | RdProducer, cluster: string, what: string): Promise<void> {
+/**
+ * Connects the client with its log watched for refused logins and handshakes. librdkafka makes
+ * the client here, so TLS material it cannot load (a key whose passphrase is wrong) fails here,
+ * with a message the watch explains.
+ */
+function connect(client: RdConsumer | RdProducer, cluster: string, what: string, refusals: RefusalWatch): Promise<void> {
+  refusals.attach(client);
   return new Promise((resolve, reject) => {
     // Short: a task retries with backoff, and must be able to end soon after a stop request.
     client.connect({ timeout: 10_000 }, (err: RdError | null) => {
-      if (err) reject(new KafkaError(`KAFKA_${err.code}`, `${what} could not connect: ${err.message}`, { cluster }, true, { cause: err }));
+      if (err) reject(new KafkaError(`KAFKA_${err.code}`, refusals.describe(`${what} could not connect: ${err.message}`, err.code), { cluster }, true, { cause: err }));
       else resolve();
     });
   });
 }
 
-function toKafkaError(err: RdError, cluster: string, what: string): KafkaError {
-  return new KafkaError(`KAFKA_${err.code}`, `${what}: ${err.message}`, { cluster }, err.isRetriable === true || err.isFatal !== true, { cause: err });
+function toKafkaError(err: RdError, cluster: string, what: string, refusals: RefusalWatch): KafkaError {
+  return new KafkaError(`KAFKA_${err.code}`, refusals.describe(`${what}: ${err.message}`, err.code), { cluster }, err.isRetriable === true || err.isFatal !== true, { cause: err });
 }
 
 /**
@@ -49,21 +56,32 @@ class BindingSourceConsumer implements SourceConsumer {
   private outOfRange: () => void = () => undefined;
   private batch: NativeBatch | undefined;
   private readonly native: NativeRelayConsumer;
+  /** Assigned partitions per topic: a refused fetch does not say which topic it was for. */
+  private readonly assigned = new Map<string, number>();
 
   constructor(
     private readonly consumer: RdConsumer,
     private readonly cluster: string,
     private readonly pollTimeoutMs: number,
+    private readonly refusals: RefusalWatch,
+    private readonly onError: ClientErrorHandler,
+    private readonly groupId: string,
   ) {
     this.native = nativeConsumer(consumer);
   }
 
   assign(parts: PartitionStart[]): void {
     extras(this.consumer).incrementalAssign(parts.map((p) => ({ topic: p.topic, partition: p.partition, offset: p.offset })));
+    for (const p of parts) this.assigned.set(p.topic, (this.assigned.get(p.topic) ?? 0) + 1);
   }
 
   unassign(parts: { topic: string; partition: number }[]): void {
     extras(this.consumer).incrementalUnassign(parts);
+    for (const p of parts) {
+      const n = (this.assigned.get(p.topic) ?? 1) - 1;
+      if (n > 0) this.assigned.set(p.topic, n);
+      else this.assigned.delete(p.topic);
+    }
   }
 
   consume(max: number): Promise<SourceBatch> {
@@ -78,7 +96,17 @@ class BindingSourceConsumer implements SourceConsumer {
           this.outOfRange();
           b.count = 0;
           resolve(b);
-        } else if (err) reject(new KafkaError(`KAFKA_${err.code}`, `consuming failed: ${err.message}`, { cluster: this.cluster }, true, { cause: err }));
+        } else if (err && authorizationCode(err.code) !== undefined) {
+          // A missing ACL (Read on a topic or the group): librdkafka backs off and fetches again,
+          // so the records follow as soon as it is granted. Reported, never a reason to stop.
+          const needed: Access[] = [
+            { operation: 'Read', resource: 'topic', names: [...this.assigned.keys()] },
+            { operation: 'Read', resource: 'group', names: [this.groupId] },
+          ];
+          this.onError(new KafkaError(`KAFKA_${err.code}`, `${this.refusals.describe(`consuming failed: ${err.message}`, err.code, needed)}; strait keeps fetching and goes on once it is granted`, { cluster: this.cluster }, true, { cause: err }));
+          b.count = 0;
+          resolve(b);
+        } else if (err) reject(new KafkaError(`KAFKA_${err.code}`, this.refusals.describe(`consuming failed: ${err.message}`, err.code), { cluster: this.cluster }, true, { cause: err }));
         else {
           if (topics) b.topics = topics;
           b.count = count ?? 0;
@@ -119,10 +147,11 @@ class BindingSourceConsumer implements SourceConsumer {
 }
 
 export async function createSourceConsumer(cluster: string, config: RdConfig, onError: ClientErrorHandler, pollTimeoutMs = 100): Promise<SourceConsumer> {
+  const refusals = new RefusalWatch(cluster, config, onError);
   const consumer = new rdkafka.KafkaConsumer(config, {});
-  consumer.on('event.error', (err: RdError) => onError(toKafkaError(err, cluster, 'source consumer')));
-  await connect(consumer, cluster, 'the source consumer');
-  return new BindingSourceConsumer(consumer, cluster, pollTimeoutMs);
+  consumer.on('event.error', (err: RdError) => onError(toKafkaError(err, cluster, 'source consumer', refusals)));
+  await connect(consumer, cluster, 'the source consumer', refusals);
+  return new BindingSourceConsumer(consumer, cluster, pollTimeoutMs, refusals, onError, String(config['group.id'] ?? ''));
 }
 
 /** Delivery reports in the binding's compact form: 4 numbers per report (see relay-fast-path.md). */
@@ -141,6 +170,7 @@ class BindingTargetProducer implements TargetProducer {
   constructor(
     private readonly producer: RdProducer,
     private readonly cluster: string,
+    protected readonly refusals: RefusalWatch,
   ) {
     this.native = nativeProducer(producer);
   }
@@ -152,9 +182,18 @@ class BindingTargetProducer implements TargetProducer {
     const handler = this.handler;
     for (let i = 0, b = 0; b < reports.length; i++, b += DR_STRIDE) {
       const code = reports[b + 3];
-      handler(code, code === 0 ? undefined : errors?.[i], names[reports[b]], reports[b + 1], reports[b + 2]);
+      handler(code, code === 0 ? undefined : this.failure(code, errors?.[i], names[reports[b]]), names[reports[b]], reports[b + 1], reports[b + 2]);
     }
   };
+
+  /** A refused record's message; a missing Write permission says which ACL to grant. */
+  private failure(code: number, message: string | undefined, topic: string): string | undefined {
+    if (authorizationCode(code) === undefined) return message;
+    return this.refusals.describe(message ?? `delivery failed (librdkafka error ${code})`, code, [
+      { operation: 'Write', resource: 'topic', names: [topic] },
+      { operation: 'IdempotentWrite', resource: 'cluster' },
+    ]);
+  }
 
   produce(topic: string, partition: number, batch: SourceBatch, index: number): number {
     try {
@@ -202,10 +241,11 @@ function withCompactReports<T extends BindingTargetProducer>(producer: RdProduce
 }
 
 export async function createTargetProducer(cluster: string, config: RdConfig, onError: ClientErrorHandler): Promise<TargetProducer> {
+  const refusals = new RefusalWatch(cluster, config, onError);
   const producer = new rdkafka.Producer({ ...config });
-  const adapter = withCompactReports(producer, new BindingTargetProducer(producer, cluster));
-  producer.on('event.error', (err: RdError) => onError(toKafkaError(err, cluster, 'target producer')));
-  await connect(producer, cluster, 'the target producer');
+  const adapter = withCompactReports(producer, new BindingTargetProducer(producer, cluster, refusals));
+  producer.on('event.error', (err: RdError) => onError(toKafkaError(err, cluster, 'target producer', refusals)));
+  await connect(producer, cluster, 'the target producer', refusals);
   // Delivery reports are polled by librdkafka's background thread and handed to this thread's
   // event loop, instead of a JS timer calling poll().
   producer.setPollInBackground(true);
@@ -223,16 +263,24 @@ class BindingTransactionalProducer extends BindingTargetProducer implements Tran
     private readonly offsetsConsumer: RdConsumer,
     private readonly txCluster: string,
     readonly transactionalId: string,
+    private readonly offsetsGroup: string,
+    refusals: RefusalWatch,
   ) {
-    super(txProducer, txCluster);
+    super(txProducer, txCluster, refusals);
   }
 
   private call(what: string, run: (cb: (err: RdError | null) => void) => void): Promise<void> {
+    const needed: Access[] = [
+      { operation: 'Write', resource: 'transactional-id', names: [this.transactionalId] },
+      { operation: 'Describe', resource: 'transactional-id', names: [this.transactionalId] },
+      { operation: 'Read', resource: 'group', names: [this.offsetsGroup] },
+    ];
     return new Promise((resolve, reject) =>
       run((err) => {
         if (!err) return resolve();
+        const message = this.refusals.describe(`${what} (transactional.id "${this.transactionalId}") failed: ${err.message}`, err.code, needed);
         // Keep librdkafka's flags (isFatal, isTxnRequiresAbort, isRetriable) on the cause.
-        reject(new KafkaError(`KAFKA_${err.code}`, `${what} (transactional.id "${this.transactionalId}") failed: ${err.message}`, { cluster: this.txCluster }, err.isRetriable === true, { cause: err }));
+        reject(new KafkaError(`KAFKA_${err.code}`, message, { cluster: this.txCluster }, err.isRetriable === true, { cause: err }));
       }),
     );
   }
@@ -270,13 +318,15 @@ export async function createTransactionalProducer(
   onError: ClientErrorHandler,
 ): Promise<TargetProducer & TransactionalClient> {
   const transactionalId = String(config['transactional.id']);
+  const offsetsGroup = String(offsetsConsumerConfig['group.id']);
   const offsetsConsumer = new rdkafka.KafkaConsumer(offsetsConsumerConfig, {});
-  await connect(offsetsConsumer, cluster, 'the consumer of the exactly-once offsets group');
+  await connect(offsetsConsumer, cluster, 'the consumer of the exactly-once offsets group', new RefusalWatch(cluster, offsetsConsumerConfig));
+  const refusals = new RefusalWatch(cluster, config, onError);
   const producer = new rdkafka.Producer({ ...config });
-  const adapter = withCompactReports(producer, new BindingTransactionalProducer(producer, offsetsConsumer, cluster, transactionalId));
-  producer.on('event.error', (err: RdError) => onError(toKafkaError(err, cluster, 'target producer')));
+  const adapter = withCompactReports(producer, new BindingTransactionalProducer(producer, offsetsConsumer, cluster, transactionalId, offsetsGroup, refusals));
+  producer.on('event.error', (err: RdError) => onError(toKafkaError(err, cluster, 'target producer', refusals)));
   try {
-    await connect(producer, cluster, 'the transactional target producer');
+    await connect(producer, cluster, 'the transactional target producer', refusals);
   } catch (err) {
     await new Promise<void>((resolve) => offsetsConsumer.disconnect(() => resolve()));
     throw err;

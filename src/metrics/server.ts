@@ -3,7 +3,11 @@
  *
  *   GET /metrics   Prometheus text format 0.0.4 (src/metrics/prometheus.ts)
  *   GET /status    the engine snapshot as JSON, plus each flow's current rates (`strait status`)
- *   GET /healthz   {"status":"ok","uptimeSeconds":...}; answers without taking a snapshot
+ *   GET /healthz   {"status":"ok","uptimeSeconds":...}; answers without taking a snapshot: the
+ *                  process is alive (a liveness probe)
+ *   GET /readyz    200 once every flow joined its group and handled its first assignment, 503
+ *                  before that and from the moment the process begins to stop (a readiness
+ *                  probe; src/engine/readiness.ts), with the engine's phase and each flow's state
  *   POST /flows/<name>/stop   stops one flow in order and answers when it is stopped (JSON;
  *                  404 for a flow this process does not run). Used by `strait failover`. Refused
  *                  (403) from another machine unless engine.metrics.remoteStop is on (it has no
@@ -37,6 +41,12 @@ export interface MetricsServerOptions {
    * that `strait status`, which shares this module's types and defaults, does not start a logger.
    */
   log?: Pick<Logger, 'warn'>;
+  /**
+   * Whether the process is ready, for GET /readyz; the other fields of the answer are written
+   * into the body as they are (the engine's: src/engine/readiness.ts). Absent = ready whenever
+   * the process answers, like /healthz.
+   */
+  readiness?: () => { ready: boolean };
   /** Operations behind POST endpoints; absent = none served. */
   admin?: MetricsAdmin;
   /**
@@ -166,8 +176,13 @@ export async function startMetricsServer(options: MetricsServerOptions, getSnaps
         case '/healthz':
           send(res, 200, JSON_TYPE, JSON.stringify({ status: 'ok', uptimeSeconds: Math.round(process.uptime() * 1000) / 1000 }));
           return;
+        case '/readyz': {
+          const r = options.readiness?.() ?? { ready: true };
+          send(res, r.ready ? 200 : 503, JSON_TYPE, JSON.stringify({ status: r.ready ? 'ready' : 'not ready', ...r }));
+          return;
+        }
         default:
-          send(res, 404, TEXT_TYPE, 'not found: strait serves /metrics, /status and /healthz\n');
+          send(res, 404, TEXT_TYPE, 'not found: strait serves /metrics, /status, /healthz and /readyz\n');
       }
     } catch (err) {
       // A snapshot that cannot be taken must not take the process down with it.

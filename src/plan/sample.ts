@@ -181,7 +181,8 @@ function topicLoad(
     const d = delta.get(k) ?? 0;
     if (appended > 0 && d / seconds > hottest.recordsPerSec) hottest = { partition, recordsPerSec: d / seconds, share: d / appended };
   });
-  const base = { flow, topic: info.name, partitions: info.partitions, sampledRecords: records.length, hottest };
+  const partitionRecordsPerSec = keys.map((k) => (delta.get(k) ?? 0) / seconds);
+  const base = { flow, topic: info.name, partitions: info.partitions, sampledRecords: records.length, hottest, partitionRecordsPerSec };
   // No record appended, or only offsets that do not read back as records (transaction markers,
   // aborted records): nothing to size for, and no rate to divide by.
   if (appended === 0 || records.length === 0) {

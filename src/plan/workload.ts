@@ -20,6 +20,8 @@ export interface TopicLoad {
   split: { key: number; value: number; headers: number } | undefined;
   /** Bytes on disk (and so on the wire) per uncompressed byte; undefined when it could not be measured. */
   wireBytesPerByte: number | undefined;
+  /** Records/s of each partition, by partition number (the skew in full). */
+  partitionRecordsPerSec: number[];
   /** The hottest partition and its share of the topic's records (1 / partitions when even). */
   hottest: { partition: number; recordsPerSec: number; share: number };
   /** No record was appended during the sample. */
@@ -68,6 +70,7 @@ export function statedWorkload(s: StatedLoad): Workload {
         p99RecordBytes: s.recordBytes,
         split: undefined,
         wireBytesPerByte: s.wireBytesPerByte,
+        partitionRecordsPerSec: Array.from({ length: s.partitions }, (_, p) => (p === 0 ? recordsPerSec * share : (recordsPerSec * (1 - share)) / Math.max(1, s.partitions - 1))),
         hottest: { partition: 0, recordsPerSec: recordsPerSec * share, share },
         idle: false,
         sampledRecords: 0,

@@ -43,6 +43,12 @@ export interface ClusterConfig {
   jvmOptions?: readonly string[];
   /** -Xmx of the broker JVM. Default 512m. */
   heap?: string;
+  /**
+   * More arguments for `kafka-storage format` at the first start, e.g. `--add-scram` for SCRAM
+   * users. They may hold passwords, so they go to the tool in an argument file, not on its
+   * command line: no whitespace, quotes, backslashes or `#` (the file's syntax) in them.
+   */
+  formatArguments?: readonly string[];
 }
 
 export const DEFAULT_HOST = '127.0.0.1';
@@ -92,6 +98,10 @@ export function validateClusterConfig(config: ClusterConfig): void {
     if (names.has(l.name)) problems.push(`listener name "${l.name}" is used twice (PLAINTEXT and CONTROLLER are built in)`);
     names.add(l.name);
   }
+  // Never quote the argument: it may hold a password.
+  (config.formatArguments ?? []).forEach((a, i) => {
+    if (/[\s"'\\#]/.test(a) || a === '') problems.push(`format argument ${i + 1} is empty or has whitespace, a quote, a backslash or #`);
+  });
   if (problems.length > 0) throw new SandboxError(`cluster "${config.name}" is misconfigured: ${problems.join('; ')}`);
 }
 

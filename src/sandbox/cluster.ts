@@ -318,8 +318,18 @@ export class KafkaCluster {
       throw new SandboxError(`StorageTool random-uuid printed no cluster id for "${this.name}" (got ${JSON.stringify(uuid.stdout.trim())})`);
     }
     // --standalone: this node is the whole controller quorum (a dynamic quorum of one voter).
+    const args = ['format', '--standalone', '-t', clusterId, '-c', serverPropertiesFile(this.config)];
+    const extra = this.config.formatArguments ?? [];
+    // The java launcher expands `@file` anywhere on its command line, the main class's arguments
+    // included, so passwords in the extra arguments are read from a file only we can read.
+    const argFile = path.join(this.config.dir, 'format.args');
+    if (extra.length > 0) {
+      await rm(argFile, { force: true });
+      await writeFile(argFile, `${extra.join('\n')}\n`, { mode: 0o600 });
+      args.push(`@${argFile}`);
+    }
     try {
-      await runKafkaTool(STORAGE_TOOL, ['format', '--standalone', '-t', clusterId, '-c', serverPropertiesFile(this.config)], toolOptions);
+      await runKafkaTool(STORAGE_TOOL, args, toolOptions);
     } catch (err) {
       // Formatting is where Kafka first reads server.properties, so bad extra properties land here.
       throw new SandboxError(
@@ -329,6 +339,8 @@ export class KafkaCluster {
         undefined,
         { cause: err },
       );
+    } finally {
+      if (extra.length > 0) await rm(argFile, { force: true });
     }
     log.debug({ cluster: this.name, clusterId }, 'formatted storage');
   }

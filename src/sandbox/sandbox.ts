@@ -32,7 +32,7 @@ import { formatSeconds, silentProgress, type Progress } from './progress.js';
 import { readState, STATE_VERSION, writeState, type ClusterPorts, type SandboxState } from './state.js';
 
 /** What a caller may add to a sandbox cluster (e.g. a SASL listener and an authorizer). */
-export type ClusterCustomization = Partial<Pick<ClusterConfig, 'listeners' | 'properties' | 'jvmOptions' | 'heap'>>;
+export type ClusterCustomization = Partial<Pick<ClusterConfig, 'listeners' | 'properties' | 'jvmOptions' | 'heap' | 'formatArguments'>>;
 
 export interface SandboxOptions extends SandboxOverrides {
   env?: NodeJS.ProcessEnv;

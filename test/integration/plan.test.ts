@@ -102,6 +102,8 @@ void test('strait plan samples a known load, and strait keeps up at it with the 
   assert.equal(load.p99RecordBytes, 8 + VALUE_BYTES + 2);
   assert.ok(load.split && Math.abs(load.split.value - VALUE_BYTES / (VALUE_BYTES + 10)) < 1e-9 && load.split.headers > 0);
   assert.equal(load.hottest.partition, 0);
+  assert.equal(load.partitionRecordsPerSec.length, PARTITIONS);
+  assert.ok(Math.abs(load.partitionRecordsPerSec[0] / load.recordsPerSec - 0.5) < 0.05);
   assert.ok(Math.abs(load.hottest.share - 0.5) < 0.05, `hottest share ${load.hottest.share}`);
   // lz4 batches of text values: smaller on disk than the record bytes.
   assert.ok(load.wireBytesPerByte !== undefined && load.wireBytesPerByte > 0.05 && load.wireBytesPerByte < 0.9, `wire bytes per byte ${load.wireBytesPerByte}`);

@@ -476,6 +476,12 @@ void describe('config providers', () => {
     assert.equal(p.example, 'export NOPE=...   (before starting strait)');
   });
 
+  void test('what a provider resolved is never quoted back in a message', () => {
+    const err = failure(`${ENV_PROVIDER}${BASE.replace('10.0.0.1:9092', '${env:EAST}')}`, { EAST: 'confidential-host:99999' });
+    assert.ok(!err.message.includes('confidential-host'), err.message);
+    assert.ok(err.problems.some((p) => p.path === 'east.bootstrap.servers'), err.message);
+  });
+
   void test('FileConfigProvider and DirectoryConfigProvider, and allowed.paths', () => {
     const dir = mkdtempSync(join(tmpdir(), 'strait-mm2-'));
     try {

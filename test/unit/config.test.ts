@@ -2,7 +2,7 @@
  * Loading and validating the YAML configuration: defaults, ${env:} substitution, durations, and
  * one test per rule showing the error names the key path, the value and an example.
  */
-import { describe, test } from 'node:test';
+import { after, describe, test } from 'node:test';
 import { MM2_DEFAULT_CONFIG_EXCLUDES } from '../../src/mirror/config-sync.js';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -224,8 +224,17 @@ flows: [{ source: east, target: west, groupId: "g-\${env:SUFFIX}" }]
   });
 
   void test('other ${...} references are errors with the supported syntax', () => {
-    const p = problemAt(BASE.replace('- { source: east, target: west }', '- { source: east, target: west, groupId: "${file:/x:y}" }'), 'flows[0].groupId');
-    assert.match(p.message, /`\$\{file:\/x:y\}` is not supported: write \$\{env:NAME\}/);
+    const p = problemAt(BASE.replace('- { source: east, target: west }', '- { source: east, target: west, groupId: "${vault:x/y}" }'), 'flows[0].groupId');
+    assert.match(p.message, /`\$\{vault:x\/y\}` is not supported: write \$\{env:NAME\} for an environment variable, \$\{file:path\}/);
+  });
+
+  void test('a value from the environment is never quoted back in a message', () => {
+    // The port is out of range: the finding names the reference, not the host it resolved to.
+    const err = failure(BASE.replace('"10.0.0.1:9092"', '"${env:EAST_BROKERS}"'), { EAST_BROKERS: 'secret-host.example:99999' });
+    const p = err.problems.find((x) => x.path === 'clusters.east.bootstrap.servers');
+    assert.ok(p, err.message);
+    assert.equal(p.value, '${env:EAST_BROKERS}');
+    assert.ok(!err.message.includes('secret-host'), err.message);
   });
 
   void test('a bad reference inside a secret is not quoted', () => {
@@ -233,6 +242,81 @@ flows: [{ source: east, target: west, groupId: "g-\${env:SUFFIX}" }]
     assert.ok(!err.message.includes('hunter'), err.message);
     assert.ok(!err.message.includes('${2}'), err.message);
     assert.ok(err.problems.some((p) => p.path === 'clusters.east.sasl.password'));
+  });
+});
+
+void describe('${file:path} references', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'strait-file-ref-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+  const write = (name: string, content: string): string => {
+    const file = join(dir, name);
+    writeFileSync(file, content);
+    return file;
+  };
+  const withPassword = (ref: string): string => CLUSTERS.replace('"10.0.0.1:9092" }', `"10.0.0.1:9092", sasl.username: u, sasl.password: "${ref}" }`) + 'flows: [{ source: east, target: west }]';
+
+  void test("a file's content, without its final line break, is the value", () => {
+    const file = write('pw', 'p@ss word\n');
+    const { config } = load(withPassword(`\${file:${file}}`));
+    assert.equal(config.clusters.get('east')?.properties['sasl.password'], 'p@ss word');
+  });
+
+  void test('only one final line break is dropped; other white space is kept', () => {
+    const file = write('pw-crlf', ' two\r\n\r\n');
+    const { config } = load(withPassword(`\${file:${file}}`));
+    assert.equal(config.clusters.get('east')?.properties['sasl.password'], ' two\r\n');
+  });
+
+  void test('a relative path starts at the configuration file\'s folder', () => {
+    write('rel-pw', 'from-the-config-folder');
+    const yaml = write('strait.yaml', withPassword('${file:rel-pw}'));
+    const config = loadConfigFile(yaml, { env: {} });
+    assert.equal(config.clusters.get('east')?.properties['sasl.password'], 'from-the-config-folder');
+  });
+
+  void test('${file:path:key} reads a key of a properties file, as MM2\'s FileConfigProvider', () => {
+    const file = write('secrets.properties', 'east.password = first\neast.password = second\nother: x\n');
+    const { config } = load(withPassword(`\${file:${file}:east.password}`));
+    assert.equal(config.clusters.get('east')?.properties['sasl.password'], 'second');
+  });
+
+  void test('a missing file is an error naming the setting, the file and what to do', () => {
+    const missing = join(dir, 'no-such-file');
+    const p = problemAt(withPassword(`\${file:${missing}}`), 'clusters.east.sasl.password');
+    assert.match(p.message, new RegExp(`refers to file ${missing.replace(/[/.]/g, '\\$&')} .*cannot be read: there is no such file\\. Create it`));
+    assert.match(p.example ?? '', /sasl\.password: \$\{file:/);
+  });
+
+  void test('an empty file, a directory and a missing key are errors', () => {
+    const empty = write('empty', '\n');
+    assert.match(problemAt(withPassword(`\${file:${empty}}`), 'clusters.east.sasl.password').message, /cannot be read: it is empty/);
+    assert.match(problemAt(withPassword(`\${file:${dir}}`), 'clusters.east.sasl.password').message, /cannot be read: it is a directory/);
+    const props = write('keys.properties', 'a=1\n');
+    const p = problemAt(withPassword(`\${file:${props}:b}`), 'clusters.east.sasl.password');
+    assert.match(p.message, /refers to key b of the properties file .*keys\.properties.*, which that file does not have/);
+  });
+
+  void test('the problem is reported once, not again as a missing or bad value', () => {
+    const err = failure(BASE.replace('"10.0.0.1:9092"', `"\${file:${join(dir, 'nope')}}"`));
+    assert.equal(err.problems.length, 1, err.message);
+  });
+
+  void test("a file's content is never quoted back, even where the setting is not a secret", () => {
+    const file = write('brokers', 'hidden-broker-name:0\n');
+    const err = failure(BASE.replace('"10.0.0.1:9092"', `"\${file:${file}}"`));
+    const p = err.problems.find((x) => x.path === 'clusters.east.bootstrap.servers');
+    assert.ok(p, err.message);
+    assert.equal(p.value, `\${file:${file}}`);
+    assert.ok(!err.message.includes('hidden-broker-name'), err.message);
+  });
+
+  void test('a resolved secret quoted by another check is blanked out of its message', () => {
+    // A flow whose source names an alias that comes from a file: the "not defined" message
+    // would quote it.
+    const file = write('alias', 'confidential-alias');
+    const err = failure(`${CLUSTERS}flows: [{ source: "\${file:${file}}", target: west }]`);
+    assert.ok(!err.message.includes('confidential-alias'), err.message);
+    assert.match(err.message, /cluster "\[redacted\]" is not defined/);
   });
 });
 

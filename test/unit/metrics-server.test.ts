@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import type { EngineSnapshot } from '../../src/coordinator/snapshot.js';
 import { startMetricsServer, type StatusDocument } from '../../src/metrics/server.js';
 import { StraitError } from '../../src/util/errors.js';
+import { engineReadiness, type Readiness } from '../../src/engine/readiness.js';
 
 const q = { count: 0, p50: 0, p90: 0, p99: 0, p999: 0, max: 0, mean: 0 };
 
@@ -83,12 +84,43 @@ void describe('metrics server', () => {
     assert.ok(body.uptimeSeconds > 0);
   });
 
+  void it('answers /readyz with 503 until the engine says ready, and with its phase and flows', async (t) => {
+    let readiness: Readiness = engineReadiness('starting', [{ name: 'east->west', state: 'starting' }]);
+    const server = await startMetricsServer({ port: 0, readiness: () => readiness }, () => snapshotAt(1_000_000, 0));
+    t.after(() => server.close());
+    const read = async (): Promise<{ status: number; body: { status: string; ready: boolean; phase: string; flows: unknown } }> => {
+      const res = await fetch(`${server.url}/readyz`);
+      return { status: res.status, body: (await res.json()) as { status: string; ready: boolean; phase: string; flows: unknown } };
+    };
+    let r = await read();
+    assert.equal(r.status, 503);
+    assert.deepEqual(r.body, { status: 'not ready', ready: false, phase: 'starting', flows: [{ name: 'east->west', state: 'starting' }] });
+    readiness = engineReadiness('running', [{ name: 'east->west', state: 'assigned' }]);
+    r = await read();
+    assert.equal(r.status, 200);
+    assert.equal(r.body.status, 'ready');
+    readiness = engineReadiness('stopping', [{ name: 'east->west', state: 'stopped' }]);
+    r = await read();
+    assert.equal(r.status, 503);
+    assert.equal(r.body.phase, 'stopping');
+    // Liveness is not readiness: /healthz answers 200 all along.
+    assert.equal((await fetch(`${server.url}/healthz`)).status, 200);
+  });
+
+  void it('answers /readyz with 200 when no readiness is given (a server without an engine)', async (t) => {
+    const server = await startMetricsServer({ port: 0 }, () => snapshotAt(1_000_000, 0));
+    t.after(() => server.close());
+    const res = await fetch(`${server.url}/readyz`);
+    assert.equal(res.status, 200);
+    assert.deepEqual(await res.json(), { status: 'ready', ready: true });
+  });
+
   void it('answers 404 for other paths and 405 for other methods', async (t) => {
     const server = await startMetricsServer({ port: 0 }, () => snapshotAt(1_000_000, 0));
     t.after(() => server.close());
     const missing = await fetch(`${server.url}/nope`);
     assert.equal(missing.status, 404);
-    assert.match(await missing.text(), /\/metrics, \/status and \/healthz/);
+    assert.match(await missing.text(), /\/metrics, \/status, \/healthz and \/readyz/);
     const post = await fetch(`${server.url}/metrics`, { method: 'POST' });
     assert.equal(post.status, 405);
     assert.equal(post.headers.get('allow'), 'GET, HEAD');

@@ -109,6 +109,7 @@ test('idle topics are listed, not divided by; no load plans one worker', () => {
     p99RecordBytes: undefined,
     split: undefined,
     wireBytesPerByte: undefined,
+    partitionRecordsPerSec: [0, 0, 0],
     hottest: { partition: 0, recordsPerSec: 0, share: 1 / 3 },
     idle: true,
     sampledRecords: 0,

@@ -65,6 +65,7 @@ test('rates, sizes, split, compression and skew per topic; idle topics are repor
   assert.equal(orders.bytesPerSec, 700_000);
   assert.ok(Math.abs(orders.wireBytesPerByte! - 0.5) < 1e-9);
   assert.deepEqual(orders.split, { key: 0.008, value: 0.982, headers: 0.01 });
+  assert.deepEqual(orders.partitionRecordsPerSec, [400, 100, 100, 100]);
   assert.equal(orders.hottest.partition, 0);
   assert.ok(Math.abs(orders.hottest.share - 4 / 7) < 1e-9);
   assert.equal(orders.idle, false);

@@ -1,7 +1,9 @@
 /**
  * `strait run --config <file>` (or `--mm2-config <file>`, an MM2 properties file): replicate until
  * SIGINT/SIGTERM, then stop in order (stop consuming, drain, flush, commit, close) within
- * engine.shutdownTimeout.
+ * engine.shutdownTimeout. Exit codes: 0 after a stop on a signal, 1 for a configuration error or
+ * a flow that could not go on, 124 when the ordered stop did not finish within the bound, 130
+ * for a second signal during the stop.
  */
 import { ConfigError } from '../../util/errors.js';
 import { flagBool, parseArgs, usage, type FlagSpecs } from '../args.js';
@@ -10,6 +12,7 @@ import { CONFIG_FLAGS, configSource, formatWarnings, loadSources } from './valid
 import { log } from '../../util/log.js';
 import { Engine } from '../../engine/engine.js';
 import { startObservability, type ObservabilityConfig } from '../../engine/observe.js';
+import { armHardDeadline, EXIT_SHUTDOWN_TIMEOUT, shutdownBudget } from '../../engine/shutdown.js';
 
 const SUMMARY = 'Replicate the configured flows until stopped (Ctrl-C or SIGTERM stops in order: drain, flush, commit).';
 
@@ -47,8 +50,15 @@ export const command: Command = {
   },
 };
 
-/** Starts the engine and its observability, and stops both on the first SIGINT/SIGTERM. */
-export async function runUntilSignal(engine: Engine, engineConfig: ObservabilityConfig, untilMs?: number): Promise<number> {
+/**
+ * Starts the engine and its observability, and stops both on the first SIGINT/SIGTERM (or a
+ * fatal flow error). The metrics endpoint comes up first, so /healthz answers (and /readyz says
+ * "not ready") while the flows still wait for their clusters, and it stays up until the engine
+ * stopped, so /readyz says so during the shutdown. From the stop on, the process exits within
+ * engine.shutdownTimeout: if the ordered stop has not finished by then it exits with
+ * EXIT_SHUTDOWN_TIMEOUT (src/engine/shutdown.ts).
+ */
+export async function runUntilSignal(engine: Engine, engineConfig: ObservabilityConfig & { shutdownTimeoutMs: number }, untilMs?: number): Promise<number> {
   let stopRequested!: (signal: string) => void;
   const stop = new Promise<string>((resolve) => (stopRequested = resolve));
   const onSignal = (signal: NodeJS.Signals): void => {
@@ -58,21 +68,36 @@ export async function runUntilSignal(engine: Engine, engineConfig: Observability
   process.once('SIGTERM', onSignal);
   let observe: Awaited<ReturnType<typeof startObservability>> | undefined;
   let timer: NodeJS.Timeout | undefined;
+  let code = 0;
   try {
+    observe = await startObservability(engine, engineConfig);
     // A signal may come while the flows still wait for their clusters: race the two.
     const started = engine.start().then(() => 'started' as const);
     const first = await Promise.race([started, stop]);
     if (first !== 'started') {
       log.info({ reason: first }, `stopping (${first}) before replication started`);
       started.catch(() => undefined);
-      return 0;
+      return code;
     }
-    observe = await startObservability(engine, engineConfig);
     if (untilMs !== undefined) timer = setTimeout(() => stopRequested('duration'), untilMs);
     const reason = await Promise.race([stop, engine.fatal.then((r) => `fatal: ${r}`)]);
     log.info({ reason }, `stopping (${reason})`);
-    return reason.startsWith('fatal: ') ? 1 : 0;
+    code = reason.startsWith('fatal: ') ? 1 : 0;
+    return code;
   } finally {
+    const bound = engineConfig.shutdownTimeoutMs;
+    const deadline = armHardDeadline(shutdownBudget(bound).hardMs, (finished) => {
+      if (finished) {
+        log.warn({ deadlineMs: bound }, 'strait stopped, but clients of a cluster that does not answer were still closing: exiting without them');
+        process.exit(code);
+      }
+      log.error(
+        { deadlineMs: bound, exitCode: EXIT_SHUTDOWN_TIMEOUT },
+        `strait did not stop within engine.shutdownTimeout (${bound / 1000} s): exiting now with code ${EXIT_SHUTDOWN_TIMEOUT}. ` +
+          'Nothing is lost: progress is committed only for records the target acknowledged, and the next start sends again what was acknowledged after the last commit',
+      );
+      process.exit(EXIT_SHUTDOWN_TIMEOUT);
+    });
     if (timer) clearTimeout(timer);
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
@@ -80,8 +105,9 @@ export async function runUntilSignal(engine: Engine, engineConfig: Observability
     const force = (): void => process.exit(130);
     process.once('SIGINT', force);
     process.once('SIGTERM', force);
-    await observe?.close();
     await engine.stop();
+    await observe?.close();
+    deadline.finished();
     process.off('SIGINT', force);
     process.off('SIGTERM', force);
   }
