@@ -307,7 +307,8 @@ export function readMachineCpu(): MachineCpu | undefined {
 /** Share of the machine's CPU capacity that was busy between two readings (0..1). */
 export function machineBusy(a: MachineCpu, b: MachineCpu): number {
   const total = b.total - a.total;
-  return total > 0 ? (b.busy - a.busy) / total : 0;
+  // Interpolated readings (busyShare) can round a fully busy machine to 1 + 1e-12: clamp to 0..1.
+  return total > 0 ? Math.min(1, Math.max(0, (b.busy - a.busy) / total)) : 0;
 }
 
 /** The 1-minute load average, or undefined off Linux. */
