@@ -28,7 +28,9 @@ import { StraitProcess, writeConfig } from '../helpers/strait-process.js';
 import { waitForCatchUp } from '../helpers/replication.js';
 
 const CLI = fileURLToPath(new URL('../../../bin/strait.cjs', import.meta.url));
-const METRICS_PORT = Number(process.env['STRAIT_TEST_FAILOVER_METRICS_PORT'] ?? 42464);
+// Fixed (the failover command reads it from the configuration to ask the process to stop), and
+// below Linux's ephemeral range (32768-60999): a port in it may be taken by any client socket.
+const METRICS_PORT = Number(process.env['STRAIT_TEST_FAILOVER_METRICS_PORT'] ?? 29964);
 const PARTITIONS = 3;
 const RECORDS = 3000;
 
