@@ -149,7 +149,7 @@ for version in $versions; do
     echo "== integration tests on Node $version (${STRAIT_TEST_NODE_SUITE:-subset}: $(echo "$integration_files" | wc -w) files)" >&2
     start=$(date +%s)
     # shellcheck disable=SC2086 # one argument per test file
-    UV_THREADPOOL_SIZE=16 with_node "$runtime" node --test --test-concurrency=1 --test-reporter=spec $(for f in $integration_files; do echo "$tree/$f"; done)
+    UV_THREADPOOL_SIZE=16 with_node "$runtime" bash scripts/run-test-files.sh "${STRAIT_TEST_FILE_LIMIT:-900}" $(for f in $integration_files; do echo "$tree/$f"; done)
     line="$line, integration tests $(elapsed "$start") s"
   fi
   summary+=("$line")

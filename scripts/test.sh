@@ -33,8 +33,10 @@ export STRAIT_TEST_SOURCE_BOOTSTRAP=127.0.0.1:${STRAIT_SANDBOX_SOURCE_PORT:-1909
 export STRAIT_TEST_TARGET_BOOTSTRAP=127.0.0.1:${STRAIT_SANDBOX_TARGET_PORT:-19094}
 
 echo "== integration tests (real Kafka clusters)" >&2
-# One file at a time: the tests share two single-node clusters and 2 cores.
-UV_THREADPOOL_SIZE=16 node --test --test-concurrency=1 --test-reporter=spec $(find dist/test/integration -name '*.test.js' | sort)
+# One file at a time (the tests share two single-node clusters and 2 cores), each with a time
+# limit: the slowest file takes about 4 minutes on a busy machine.
+# shellcheck disable=SC2046 # one argument per test file
+UV_THREADPOOL_SIZE=16 bash scripts/run-test-files.sh "${STRAIT_TEST_FILE_LIMIT:-900}" $(find dist/test/integration -name '*.test.js' | sort)
 
 echo "== other Node.js releases (scripts/node-versions.sh)" >&2
 # Node 22 and 24 from the npm registry, each with the binding built for it, against the same

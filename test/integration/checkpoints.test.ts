@@ -50,20 +50,47 @@ async function visibleFrom(bootstrap: string, topic: string, partition: number, 
   return out;
 }
 
-/** Writes batches of 10 records in transactions, committing two of every three; returns the count written. */
+/** Writes batches of 10 records in transactions, committing two of every three. */
 async function produceTransactions(bootstrap: string, topic: string, batches: number): Promise<void> {
   const p = new rdkafka.Producer({ 'bootstrap.servers': bootstrap, 'transactional.id': uniqueName('tx'), dr_cb: true });
   await new Promise<void>((resolve, reject) => p.connect({}, (err: RdError | null) => (err ? reject(new Error(err.message)) : resolve())));
-  p.setPollInterval(10);
-  await new Promise<void>((resolve, reject) => p.initTransactions(30_000, (err) => (err ? reject(new Error(err.message)) : resolve())));
-  let seq = 0;
-  for (let b = 0; b < batches; b++) {
-    await new Promise<void>((resolve, reject) => p.beginTransaction((err) => (err ? reject(new Error(err.message)) : resolve())));
-    for (let i = 0; i < 10; i++, seq++) p.produce(topic, 0, Buffer.from(`v${seq}`), Buffer.from(`k${seq}`), BASE_TIMESTAMP + seq);
-    if (b % 3 === 2) await new Promise<void>((resolve, reject) => p.abortTransaction(30_000, (err) => (err ? reject(new Error(err.message)) : resolve())));
-    else await new Promise<void>((resolve, reject) => p.commitTransaction(30_000, (err) => (err ? reject(new Error(err.message)) : resolve())));
+  // Disconnected on failure too: a producer left connected keeps this test file's process alive
+  // after its tests end, and the test runner waits for it.
+  try {
+    p.setPollInterval(10);
+    await new Promise<void>((resolve, reject) => p.initTransactions(30_000, (err) => (err ? reject(new Error(err.message)) : resolve())));
+    let seq = 0;
+    for (let b = 0; b < batches; b++) {
+      await new Promise<void>((resolve, reject) => p.beginTransaction((err) => (err ? reject(new Error(err.message)) : resolve())));
+      for (let i = 0; i < 10; i++, seq++) p.produce(topic, 0, Buffer.from(`v${seq}`), Buffer.from(`k${seq}`), BASE_TIMESTAMP + seq);
+      if (b % 3 === 2) await new Promise<void>((resolve, reject) => p.abortTransaction(30_000, (err) => (err ? reject(new Error(err.message)) : resolve())));
+      else await new Promise<void>((resolve, reject) => p.commitTransaction(30_000, (err) => (err ? reject(new Error(err.message)) : resolve())));
+    }
+  } finally {
+    await new Promise<void>((resolve) => p.disconnect(() => resolve()));
   }
-  await new Promise<void>((resolve) => p.disconnect(() => resolve()));
+}
+
+/**
+ * A single-partition topic `${base}` holding `batches` transactions laid out as the test expects
+ * (batch b at offsets [11b, 11b + 9], its marker at 11b + 10). librdkafka's EndTxn sometimes fails
+ * with INVALID_TXN_STATE, a fatal producer error, on a healthy broker (confluentinc/librdkafka
+ * #4849, open); a failed attempt would shift that layout, so the topic is deleted and the
+ * transactions are written again to a new one (at most three attempts).
+ */
+async function transactionalTopic(bootstrap: string, admin: KafkaAdmin, base: string, batches: number): Promise<string> {
+  for (let attempt = 1; ; attempt++) {
+    const topic = attempt === 1 ? base : `${base}${attempt}`;
+    await admin.createTopic(topic, 1, 1);
+    try {
+      await produceTransactions(bootstrap, topic, batches);
+      return topic;
+    } catch (err) {
+      if (attempt === 3) throw err;
+      console.error(`writing transactions to ${topic} failed (${(err as Error).message}): deleting it and writing them again`);
+      await admin.deleteTopic(topic);
+    }
+  }
 }
 
 /** Source offsets a consumer sees in a partition (to find the holes compaction left). */
@@ -144,13 +171,11 @@ void test('failover of a consumer group through checkpoints: exact, with Java Re
   const clusters = await getClusters();
   const prefix = uniqueName('ckpt');
   const plain = `${prefix}.plain`;
-  const tx = `${prefix}.tx`;
   const admin = new KafkaAdmin('source', { 'bootstrap.servers': clusters.source.bootstrap });
   t.after(() => admin.close());
   await admin.createTopic(plain, 3, 1);
-  await admin.createTopic(tx, 1, 1);
   await produceRecords(clusters.source.bootstrap, plain, 3, 0, 30_000, plain);
-  await produceTransactions(clusters.source.bootstrap, tx, 30);
+  const tx = await transactionalTopic(clusters.source.bootstrap, admin, `${prefix}.tx`, 30);
   const compacted = `${prefix}.compact`;
   const left = await compactedWithHoles(clusters.source.bootstrap, admin, compacted);
   // A position inside a hole: below the first kept record, or between two kept ones.
