@@ -4,6 +4,7 @@
  *
  *   npm run bench:scale -- [--topics 100] [--partitions 100] [--records 5] [--rate 5000]
  *       [--steady 120] [--workers N] [--port 30800] [--note TEXT] [--set engine.x=v ...]
+ *       [--cpu-prof DIR]
  *
  * 1. Starts its own pair of single-node clusters (ports --port and --port+2, with their
  *    controllers one above each) in a temporary folder, and creates --topics topics of
@@ -52,6 +53,7 @@ const SPECS: FlagSpecs = {
   port: { value: true, description: 'source port; the target takes port+2 (default 30800)' },
   set: { value: true, repeat: true, description: 'a strait setting as path=value, e.g. --set clusters.source.consumer.queued.max.messages.kbytes=1024' },
   note: { value: true, description: 'a remark stored with the results' },
+  'cpu-prof': { value: true, description: "write V8 CPU profiles of strait's threads into this folder (node --cpu-prof)" },
 };
 
 const MiB = 1024 * 1024;
@@ -128,6 +130,7 @@ async function main(): Promise<void> {
   const workers = workersFlag === undefined ? undefined : intFlag(workersFlag, 'workers', 1, 1);
   const port = intFlag(flag(args, 'port'), 'port', 30800, 1024);
   const sets = args.flags.get('set') ?? [];
+  const cpuProf = flag(args, 'cpu-prof');
   const total = topics * partitions;
 
   const dir = await mkdtemp(path.join(tmpdir(), 'strait-scale-'));
@@ -142,7 +145,9 @@ async function main(): Promise<void> {
     const source = sandbox.bootstrapServers('source');
     const target = sandbox.bootstrapServers('target');
     const sourceAdmin = new KafkaAdmin('source', { 'bootstrap.servers': source });
-    const targetAdmin = new KafkaAdmin('target', { 'bootstrap.servers': target });
+    // Replaced after a failed poll: an admin client whose metadata predates the remote topics keeps
+    // failing on them ("unknown topic") until its metadata is refreshed.
+    let targetAdmin = new KafkaAdmin('target', { 'bootstrap.servers': target });
     const names = Array.from({ length: topics }, (_, i) => `${PREFIX}${String(i).padStart(3, '0')}`);
     const createStart = Date.now();
     for (let i = 0; i < names.length; i += 10) {
@@ -182,7 +187,7 @@ async function main(): Promise<void> {
     strait = new ReplicatorProcess({
       name: 'strait',
       command: process.execPath,
-      args: [STRAIT_CLI, 'run', '--config', configFile],
+      args: [...(cpuProf === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', path.resolve(cpuProf)]), STRAIT_CLI, 'run', '--config', configFile],
       env: { ...process.env, STRAIT_LOG_PRETTY: '0' },
       cwd: dir,
       outputFile: path.join(dir, 'strait.log'),
@@ -204,6 +209,8 @@ async function main(): Promise<void> {
         ends = await endOffsets(targetAdmin, remoteParts);
       } catch {
         ends = new Map(); // remote topics not all created yet
+        targetAdmin.close();
+        targetAdmin = new KafkaAdmin('target', { 'bootstrap.servers': target });
       }
       const withRecord = [...ends.values()].filter((o) => o > 0).length;
       const complete = [...ends.values()].filter((o) => o >= records).length;
