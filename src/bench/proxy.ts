@@ -45,20 +45,25 @@ export interface ProxyCounters {
 const DEFAULT_WINDOW = 16 * 1024 * 1024;
 
 /**
- * One direction of one connection: chunks wait `delayMs`, then go out in order. Pauses `src`
- * while more than `window` bytes are held.
+ * One direction of one connection: chunks wait their delay, then go out in order. Pauses `src`
+ * while more than `window` bytes are held. `delayMs` may be a function, asked once per chunk (a
+ * jittered delay): a chunk never leaves before the one ahead of it, as bytes of one TCP stream
+ * cannot overtake each other. Also used by the chaos tests' fault proxy (test/helpers), which
+ * freezes a line with hold().
  */
-class DelayLine {
+export class DelayLine {
   private readonly queue: { due: number; chunk: Buffer }[] = [];
   private head = 0;
   private held = 0;
+  private lastDue = 0;
   private timer: NodeJS.Timeout | undefined;
   private ended = false;
+  private frozen = false;
 
   constructor(
     private readonly src: net.Socket,
     private readonly dst: net.Socket,
-    private readonly delayMs: number,
+    private readonly delayMs: number | (() => number),
     private readonly window: number,
     private readonly count: (n: number) => void,
   ) {
@@ -71,7 +76,9 @@ class DelayLine {
   }
 
   private push(chunk: Buffer): void {
-    this.queue.push({ due: performance.now() + this.delayMs, chunk });
+    const delay = typeof this.delayMs === 'number' ? this.delayMs : this.delayMs();
+    this.lastDue = Math.max(this.lastDue, performance.now() + delay);
+    this.queue.push({ due: this.lastDue, chunk });
     this.held += chunk.length;
     this.count(chunk.length);
     if (this.held + this.dst.writableLength > this.window) this.src.pause();
@@ -79,7 +86,7 @@ class DelayLine {
   }
 
   private schedule(): void {
-    if (this.head >= this.queue.length) return;
+    if (this.frozen || this.head >= this.queue.length) return;
     const wait = Math.max(0, this.queue[this.head].due - performance.now());
     this.timer = setTimeout(() => {
       this.timer = undefined;
@@ -88,6 +95,7 @@ class DelayLine {
   }
 
   private pump(): void {
+    if (this.frozen) return;
     const now = performance.now();
     while (this.head < this.queue.length && this.queue[this.head].due <= now + 0.5) {
       const { chunk } = this.queue[this.head++];
@@ -108,7 +116,25 @@ class DelayLine {
   }
 
   private maybeResume(): void {
+    if (this.frozen) return;
     if (this.src.isPaused() && this.held + this.dst.writableLength <= this.window / 2) this.src.resume();
+  }
+
+  /**
+   * Frozen: nothing is read from `src` or written to `dst` (what waits stays queued, and the
+   * kernel's buffers fill until the sender's TCP window closes), as on a link that drops every
+   * packet. Unfrozen: everything held goes out, late.
+   */
+  hold(frozen: boolean): void {
+    if (frozen === this.frozen) return;
+    this.frozen = frozen;
+    if (frozen) {
+      this.src.pause();
+      if (this.timer) clearTimeout(this.timer);
+      this.timer = undefined;
+    } else {
+      this.pump();
+    }
   }
 
   close(): void {

@@ -590,7 +590,7 @@ export class FlowCoordinator {
     if (owned.length === 0) return;
     const byChannel = new Map<WorkerChannel, number[]>();
     for (const s of owned) byChannel.set(s.channel, [...(byChannel.get(s.channel) ?? []), s.slot]);
-    const drained = await Promise.all([...byChannel].map(([c, slots]) => c.revoke(slots, engine.shutdownTimeoutMs)));
+    const drained = await Promise.all([...byChannel].map(([c, slots]) => c.revoke(slots, engine.shutdownTimeoutMs, lost)));
     this.drainAll();
     if (!lost) {
       const offsets = owned.filter((s) => s.replicated > s.committed).map((s) => ({ topic: s.topic, partition: s.partition, offset: s.replicated }));
@@ -676,7 +676,7 @@ export class FlowCoordinator {
             const where = describeContext({ cluster: flow.target, topic: s.targetTopic, partition: s.partition });
             log.error(
               { flow: flow.name, topic: s.topic, partition: s.partition, offset: String(msg.offset), code: msg.code },
-              `flow ${flow.name}: partition ${s.topic}-${s.partition} stopped at source offset ${String(msg.offset)}: ${where}: ${msg.message}. Nothing after this record is committed; fix the cause (e.g. raise max.message.bytes on the target topic) and restart strait to resume at this record.`,
+              `flow ${flow.name}: partition ${s.topic}-${s.partition} stopped at source offset ${String(msg.offset)}: ${where}: ${msg.message}. Nothing from this record on is committed; fix the cause and restart strait to resume at this record.`,
             );
             if (flow.onRecordError === 'stop-flow') this.deps.fatal(`flow ${flow.name} stopped (onRecordError: stop-flow): partition ${s.topic}-${s.partition} at source offset ${String(msg.offset)}: ${msg.message}`);
           }

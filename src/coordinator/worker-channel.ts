@@ -70,7 +70,7 @@ export class WorkerChannel {
   }
 
   /** Asks the task to drain the slots; resolves when it confirmed, or after `timeoutMs` (false). */
-  revoke(slots: number[], timeoutMs: number): Promise<boolean> {
+  revoke(slots: number[], timeoutMs: number, lost = false): Promise<boolean> {
     if (slots.length === 0) return Promise.resolve(true);
     const waits = slots.map(
       (s) =>
@@ -86,7 +86,7 @@ export class WorkerChannel {
           });
         }),
     );
-    this.send({ type: 'revoke', slots });
+    this.send({ type: 'revoke', slots, ...(lost ? { lost: true } : {}) });
     return Promise.all(waits).then((r) => r.every(Boolean));
   }
 

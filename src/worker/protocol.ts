@@ -52,6 +52,12 @@ export interface AssignMessage {
 export interface RevokeMessage {
   type: 'revoke';
   slots: number[];
+  /**
+   * The group took the partitions away without a rebalance (this process's session expired:
+   * frozen, or cut off from the group coordinator): another process may already be writing
+   * them, so in exactly-once the open transaction is aborted, not committed.
+   */
+  lost?: boolean;
 }
 
 /** Stop or restart fetching for the slots (in-flight records still complete). */

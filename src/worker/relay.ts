@@ -36,6 +36,7 @@
  */
 import type { OnDivergence } from '../config/types.js';
 import { InFlightQueue } from './inflight.js';
+import { refusalText } from './refusal.js';
 import { classifyPosition, shouldCheck } from './data-loss.js';
 import { META_STRIDE, M_OFFSET, M_PARTITION, M_SIZE, M_TIMESTAMP, M_TOPIC, type SourceBatch } from './source-batch.js';
 
@@ -215,6 +216,12 @@ class Slot {
   runBytes = 0;
   /** exactly-once: next source offset as of the last committed transaction (-2: the log start). */
   committedNext = -1;
+  /**
+   * exactly-once: the source offset of the record the target refused for good (-1: none). The
+   * refusal aborts the whole transaction, records before it too; abortHeld() reads those again
+   * and the slot halts, unreported a second time, when it reaches this offset.
+   */
+  refusedAt = -1;
   // Data-loss checks (data-loss.ts): when the slot last got a record, and the last clean check.
   lastRecordAt = 0;
   checkedOffset = -1;
@@ -287,6 +294,7 @@ export class Relay {
     s.targetTopic = targetTopic;
     s.nextOffset = offset;
     s.committedNext = offset;
+    s.refusedAt = -1;
     s.preserve = preserveOffsets;
     s.runCount = 0;
     s.inflight.clear();
@@ -299,8 +307,13 @@ export class Relay {
     this.consumer.assign([{ topic, partition, offset }]);
   }
 
-  /** Stops reading these slots; `slotsDrained` fires once their records in flight are acknowledged. */
-  revoke(slots: number[]): void {
+  /**
+   * Stops reading these slots; `slotsDrained` fires once their records in flight are
+   * acknowledged. `lost`: the group took them away (see RevokeMessage); in exactly-once the open
+   * transaction must then abort, since its records may be written by the new owner already.
+   */
+  revoke(slots: number[], lost = false): void {
+    if (lost && this.options.holdProgress) this.lostInTransaction = true;
     const parts: { topic: string; partition: number }[] = [];
     for (const slot of slots) {
       const s = this.slots[slot];
@@ -376,6 +389,10 @@ export class Relay {
           // offset-preserving slot cannot put this record at its own offset.
           if (s.preserve && s.nextOffset >= 0 && !this.diverged(slotIndex, s.nextOffset, offset, sourceHole(s, offset))) continue;
         }
+        if (offset === s.refusedAt) {
+          this.haltAtRefused(slotIndex);
+          continue;
+        }
         s.lastRecordAt = now;
         let rc = this.producer.produce(s.targetTopic, partition, batch, i);
         while (rc === QUEUE_FULL) {
@@ -392,7 +409,7 @@ export class Relay {
           rc = await this.produceAfterMetadata(s, batch, i, rc);
         }
         if (rc !== 0) {
-          this.failSlot(slotIndex, offset, rc, `the target producer refused the record (librdkafka error ${rc})`);
+          this.failSlot(slotIndex, offset, rc, refusalText(rc, meta[b + M_SIZE]));
           continue;
         }
         s.nextOffset = offset + 1;
@@ -555,12 +572,13 @@ export class Relay {
   /**
    * Slots whose position moved since the last commit, with the next source offset the open
    * transaction covers (every record below it was produced in this or an earlier transaction).
-   * Failed slots are left out: a refused record makes the transaction abort anyway.
+   * Failed slots are left out (a refused record makes the transaction abort anyway), except one
+   * halted at its refused record after an abort: its records before that one are in this transaction.
    */
   positions(): { slot: number; targetTopic: string; partition: number; next: number }[] {
     const out: { slot: number; targetTopic: string; partition: number; next: number }[] = [];
     this.slots.forEach((s, slot) => {
-      if (holdsRecords(s) && s.nextOffset >= 0 && s.nextOffset !== s.committedNext) {
+      if (coversRecords(s) && s.nextOffset >= 0 && s.nextOffset !== s.committedNext) {
         out.push({ slot, targetTopic: s.targetTopic, partition: s.partition, next: s.nextOffset });
       }
     });
@@ -572,7 +590,13 @@ export class Relay {
     return this.failedInTransaction;
   }
 
+  /** True when partitions were lost (revoke with `lost`) since the last commit: the open transaction must abort. */
+  get lostSinceCommit(): boolean {
+    return this.lostInTransaction;
+  }
+
   private failedInTransaction = false;
+  private lostInTransaction = false;
 
   /** The transaction committed: its runs go to the ring, and its positions become the rewind points. */
   releaseHeld(): void {
@@ -580,8 +604,9 @@ export class Relay {
     const h = this.held;
     for (let i = 0; i < h.length; i += 6) this.writeRun(h[i], h[i + 1], h[i + 2], h[i + 3], h[i + 4], h[i + 5]);
     h.length = 0;
-    for (const s of this.slots) if (holdsRecords(s)) s.committedNext = s.nextOffset;
+    for (const s of this.slots) if (coversRecords(s)) s.committedNext = s.nextOffset;
     this.failedInTransaction = false;
+    this.lostInTransaction = false;
     this.checkRevoked();
   }
 
@@ -613,9 +638,18 @@ export class Relay {
         this.consumer.assign([{ topic: s.topic, partition: s.partition, offset: s.committedNext }]);
       } else if (s.state === SlotState.Revoking) {
         s.nextOffset = s.committedNext;
+      } else if (s.state === SlotState.Failed && s.refusedAt > s.committedNext && !s.preserve) {
+        // Refused for good: the records before the refused one were aborted with it. Read them
+        // again up to it, so that the partition stops exactly where the error says.
+        s.state = SlotState.Active;
+        s.nextOffset = s.committedNext;
+        s.lastRecordAt = this.clock();
+        s.checkedOffset = -1;
+        this.consumer.assign([{ topic: s.topic, partition: s.partition, offset: s.committedNext }]);
       }
     }
     this.failedInTransaction = false;
+    this.lostInTransaction = false;
     this.checkRevoked();
   }
 
@@ -643,8 +677,9 @@ export class Relay {
       // Purged by an aborted transaction: abortHeld() rewinds the slot; nothing failed.
     } else if (errorCode !== 0) {
       this.counters.recordsFailed++;
-      if (s.state !== SlotState.Failed) this.failSlot(slotIndex, src, errorCode, errorMessage ?? `delivery failed (librdkafka error ${errorCode})`);
-    } else if (s.state !== SlotState.Failed) {
+      if (s.state !== SlotState.Failed || src < s.refusedAt) this.failSlot(slotIndex, src, errorCode, refusalText(errorCode, s.inflight.poppedSize, errorMessage));
+    } else if (s.state !== SlotState.Failed || src < s.refusedAt) {
+      // (A slot halted at its refused record still gets the acknowledgements of the records before it.)
       const now = this.clock();
       const ts = s.inflight.poppedTimestamp;
       if (ts >= 0) this.latency.replication(now - ts);
@@ -732,8 +767,17 @@ export class Relay {
     return false;
   }
 
+  /** exactly-once: the slot read up to its refused record again (see Slot.refusedAt) and halts there. */
+  private haltAtRefused(slotIndex: number): void {
+    const s = this.slots[slotIndex];
+    this.closeRun(slotIndex);
+    s.state = SlotState.Failed;
+    this.consumer.unassign([{ topic: s.topic, partition: s.partition }]);
+  }
+
   private failSlot(slotIndex: number, offset: number, code: number, message: string, divergence = false): void {
     const s = this.slots[slotIndex];
+    if (this.options.holdProgress && !divergence) s.refusedAt = offset;
     this.closeRun(slotIndex);
     const wasActive = s.state === SlotState.Active;
     s.state = SlotState.Failed;
@@ -793,6 +837,11 @@ function sourceHole(s: Slot, actual: number): string {
 /** exactly-once: the slot may have records in the open transaction (commit and abort concern it). */
 function holdsRecords(s: Slot): boolean {
   return s.state === SlotState.Active || s.state === SlotState.Revoking || s.state === SlotState.Lost;
+}
+
+/** The open transaction covers the slot's records below nextOffset (a halted slot's too). */
+function coversRecords(s: Slot): boolean {
+  return holdsRecords(s) || (s.state === SlotState.Failed && s.refusedAt >= 0 && s.nextOffset === s.refusedAt);
 }
 
 function lostRange(s: Slot, logStart: number): string {

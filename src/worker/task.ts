@@ -202,7 +202,7 @@ export default async function relayTask(input: RelayTaskInput): Promise<RelayTas
         for (const p of msg.partitions) relay.assign(p.slot, p.topic, p.partition, p.targetTopic, Number(p.offset), p.preserveOffsets === true);
         break;
       case 'revoke':
-        relay.revoke(msg.slots);
+        relay.revoke(msg.slots, msg.lost === true);
         break;
       case 'seek':
         relay.resumeAt(msg.slot, msg.topic, msg.partition, Number(msg.offset));

@@ -15,6 +15,18 @@
  * broker after transaction.timeout.ms). So a read_committed consumer on the target sees every
  * source record once: records of an aborted transaction are invisible and sent again.
  *
+ * A process that was frozen (SIGSTOP, a VM pause, CPU starvation) or cut off from the source's
+ * group coordinator longer than the group's session timeout is no longer a member: another
+ * process resumes its partitions from the offsets committed in the target, while this one may
+ * still hold an open transaction with records the other writes too. Two guards keep those from
+ * being committed twice:
+ *   - a revocation with `lost` (librdkafka noticed the membership is gone) aborts the open
+ *     transaction instead of committing it;
+ *   - the loop notices a stall of its own (its timer fired more than STALL_MS late): it aborts the
+ *     open transaction and commits nothing for HOLD_AFTER_STALL_MS, time for librdkafka's first
+ *     heartbeat after the stall to answer and a lost assignment to arrive (as a `lost` revocation,
+ *     which aborts again) before anything is committed.
+ *
  * Errors, as librdkafka classifies them: a retriable commit is retried; an abortable one (e.g.
  * a record refused inside the transaction) aborts, drops the held runs and rewinds every slot to
  * its last committed offset; a fatal one (fenced by another producer with the same
@@ -36,6 +48,7 @@ export interface TransactionalClient {
 export interface TransactionalRelay {
   readonly recordsInFlight: number;
   readonly failedSinceCommit: boolean;
+  readonly lostSinceCommit: boolean;
   pauseIntake(): Promise<void>;
   resumeIntake(): void;
   positions(): { slot: number; targetTopic: string; partition: number; next: number }[];
@@ -69,19 +82,32 @@ export interface TransactionLoopOptions {
   timeoutMs: number;
   /** Retriable commit failures retried before the transaction is aborted. */
   commitRetries?: number;
+  /** Clock (tests); default Date.now. */
+  clock?: () => number;
 }
+
+/** A timer this late means the thread stalled: the group membership may have expired meanwhile. */
+export const STALL_MS = 1_000;
+/** After a stall, nothing is committed for this long (a heartbeat interval, 2 s by default, and margin). */
+export const HOLD_AFTER_STALL_MS = 3_000;
 
 export class TransactionLoop {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private ended = false;
+  /** After a stall: no commit before this time; `stalledMs` says how long the stall was. */
+  private holdUntil = 0;
+  private stalledMs = 0;
+  private readonly clock: () => number;
 
   constructor(
     private readonly client: TransactionalClient,
     private readonly relay: TransactionalRelay,
     private readonly events: TransactionLoopEvents,
     private readonly options: TransactionLoopOptions,
-  ) {}
+  ) {
+    this.clock = options.clock ?? Date.now;
+  }
 
   /** Begins the first transaction (initTransactions was called when the producer connected). */
   async start(): Promise<void> {
@@ -105,7 +131,9 @@ export class TransactionLoop {
 
   private schedule(ms: number): void {
     clearTimeout(this.timer);
+    const due = this.clock() + ms;
     this.timer = setTimeout(() => {
+      this.noticeStall(this.clock() - due);
       if (this.running) return this.schedule(10);
       this.running = this.cycle().finally(() => {
         this.running = undefined;
@@ -116,12 +144,26 @@ export class TransactionLoop {
     this.timer.unref();
   }
 
+  /** The timer fired `lateMs` late: if that is a stall, the open transaction is aborted and commits wait. */
+  noticeStall(lateMs: number): void {
+    if (lateMs <= STALL_MS) return;
+    this.stalledMs = lateMs;
+    this.holdUntil = this.clock() + HOLD_AFTER_STALL_MS;
+  }
+
   /** One commit (or abort) of the open transaction; never throws. */
   async cycle(): Promise<void> {
     const { client, relay } = this;
     const { timeoutMs } = this.options;
     await relay.pauseIntake();
     try {
+      if (relay.lostSinceCommit) throw Object.assign(new Error('the source group took the partitions away (assignment lost): another strait process may be writing them'), { isTxnRequiresAbort: true });
+      if (this.stalledMs > 0) {
+        const ms = this.stalledMs;
+        this.stalledMs = 0;
+        if (relay.positions().length > 0) throw Object.assign(new Error(`this process stalled for ${ms} ms (frozen or starved of CPU); its group membership may have expired meanwhile`), { isTxnRequiresAbort: true });
+      }
+      if (this.clock() < this.holdUntil) return; // after a stall: wait for a lost assignment to show before committing
       // Not producer.flush(): with delivery reports polled on librdkafka's background thread,
       // rd_kafka_flush() serves them from the calling (threadpool) thread too, and the two
       // threads hand reports of one partition to JavaScript out of order (native-notes/

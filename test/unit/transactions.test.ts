@@ -7,9 +7,9 @@
  */
 import { afterEach, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Relay, type DeliveryHandler, type ProgressWriter, type SourceRecord, type TargetProducer } from '../../src/worker/relay.js';
+import { Relay, type DeliveryHandler, type ProgressWriter, type SlotError, type SourceRecord, type TargetProducer } from '../../src/worker/relay.js';
 import { FakeSourceConsumer } from '../helpers/fake-source-consumer.js';
-import { TransactionLoop, classify, type TransactionalClient } from '../../src/worker/transactions.js';
+import { HOLD_AFTER_STALL_MS, STALL_MS, TransactionLoop, classify, type TransactionalClient } from '../../src/worker/transactions.js';
 import { resumeOffset, exactlyOnceOffsetsGroup, transactionalId } from '../../src/coordinator/exactly-once.js';
 
 /** Records are acknowledged 1 ms after produce, or when the test calls deliver() (`hold`); offsets count per partition. */
@@ -25,7 +25,12 @@ class FakeTxProducer implements TargetProducer, TransactionalClient {
   commitFailures = 0;
   /** Delivers on its own shortly after produce (like linger.ms), unless held. */
   hold = false;
+  /** produce() call index -> librdkafka error code it returns (the record is refused). */
+  refuse = new Map<number, number>();
+  private produceCalls = 0;
   produce(topic: string, partition: number): number {
+    const code = this.refuse.get(this.produceCalls++);
+    if (code !== undefined) return code;
     this.queued.push({ topic, partition });
     if (!this.hold) setTimeout(() => this.deliver(), 1);
     return 0;
@@ -94,19 +99,19 @@ afterEach(() => {
   for (const r of live.splice(0)) r.stop();
 });
 
-function setup() {
+function setup(clock: () => number = Date.now) {
   const consumer = new FakeSourceConsumer();
   const producer = new FakeTxProducer();
   const ring = new FakeRing();
   const drained: number[][] = [];
-  const events = { committed: 0, aborted: [] as string[], fatal: [] as Error[] };
+  const events = { committed: 0, aborted: [] as string[], fatal: [] as Error[], failed: [] as SlotError[] };
   const holder: { loop?: TransactionLoop } = {};
   const relay = new Relay(
     consumer,
     producer,
     ring,
     { replication: () => undefined, relay: () => undefined },
-    { slotFailed: () => undefined, slotsDrained: (s) => drained.push(s) },
+    { slotFailed: (e) => events.failed.push(e), slotsDrained: (s) => drained.push(s) },
     { maxInFlight: 1000, batchSize: 100, clock: () => 5000, holdProgress: true, onRevokeRequested: () => holder.loop?.commitSoon() },
   );
   live.push(relay);
@@ -114,7 +119,7 @@ function setup() {
     producer,
     relay,
     { committed: () => events.committed++, aborted: (r) => events.aborted.push(r), fatal: (e) => events.fatal.push(e) },
-    { intervalMs: 60_000, timeoutMs: 200 },
+    { intervalMs: 60_000, timeoutMs: 200, clock },
   );
   holder.loop = loop;
   return { consumer, producer, ring, relay, loop, events, drained };
@@ -166,6 +171,105 @@ test('an abortable commit error drops the held progress and rewinds the partitio
   await loop.cycle();
   assert.deepEqual(producer.sentOffsets.at(-1), [{ topic: 'src.t', partition: 0, offset: 4 }]);
   assert.deepEqual(ring.entries.map((e) => e.slice(0, 3)), [[0, 2, 0], [0, 2, 2]]);
+  relay.stop();
+  await running;
+});
+
+test('a record refused for good aborts its transaction; its partition is read again up to that record and stops there, reported once', async () => {
+  const { consumer, producer, ring, relay, loop, events } = setup();
+  await loop.start();
+  relay.assign(0, 't', 0, 'src.t', 0);
+  relay.assign(1, 't', 1, 'src.t', 0);
+  producer.refuse.set(2, 10); // the third record produced: t-0 offset 2
+  consumer.batches.push([rec('t', 0, 0), rec('t', 0, 1), rec('t', 0, 2), rec('t', 0, 3), rec('t', 1, 0), rec('t', 1, 1)]);
+  const running = relay.run();
+  await tick();
+  assert.deepEqual(events.failed.map((e) => [e.topic, e.partition, e.offset, e.code]), [['t', 0, 2, 10]]);
+  assert.match(events.failed[0].message, /larger than the target producer's message\.max\.bytes/);
+  await loop.cycle();
+  assert.equal(events.aborted.length, 1, 'the transaction holding the refused record cannot commit');
+  assert.deepEqual(ring.entries, [], 'nothing of the aborted transaction is progress');
+  assert.deepEqual(consumer.assigned.slice(-2), [{ topic: 't', partition: 0, offset: 0 }, { topic: 't', partition: 1, offset: 0 }], 'both partitions are read again from their committed offsets');
+  // The consumer delivers both again: t-0 is copied up to the refused record, not past it.
+  consumer.batches.push([rec('t', 0, 0), rec('t', 0, 1), rec('t', 0, 2), rec('t', 0, 3), rec('t', 1, 0), rec('t', 1, 1)]);
+  await tick();
+  await loop.cycle();
+  assert.deepEqual(producer.sentOffsets.at(-1), [{ topic: 'src.t', partition: 0, offset: 2 }, { topic: 'src.t', partition: 1, offset: 2 }]);
+  assert.deepEqual(ring.entries.map((e: number[]) => e.slice(0, 3)), [[0, 2, 0], [1, 2, 0]]);
+  assert.equal(events.failed.length, 1, 'the refusal is reported once');
+  assert.deepEqual(consumer.unassigned.at(-1), { topic: 't', partition: 0 }, 'the partition stops being read at the refused record');
+  const commits = producer.calls.filter((c) => c === 'commit').length;
+  consumer.batches.push([rec('t', 0, 2), rec('t', 0, 3)]);
+  await tick();
+  await loop.cycle();
+  assert.equal(producer.calls.filter((c) => c === 'commit').length, commits, 'nothing more of t-0 is produced: nothing to commit');
+  relay.stop();
+  await running;
+});
+
+test('a lost assignment (the group took the partitions away) aborts the open transaction instead of committing it', async () => {
+  const { consumer, producer, ring, relay, loop, events, drained } = setup();
+  await loop.start();
+  relay.assign(0, 't', 0, 'src.t', 0);
+  consumer.batches.push([rec('t', 0, 0), rec('t', 0, 1)]);
+  const running = relay.run();
+  await tick();
+  await loop.cycle(); // commits 0..1
+  consumer.batches.push([rec('t', 0, 2), rec('t', 0, 3)]);
+  await tick();
+  relay.revoke([0], true);
+  await tick(); // the revocation asks for a cycle now
+  await tick();
+  assert.equal(producer.calls.filter((c) => c === 'commit').length, 1, 'records 2..3 are not committed: the next owner writes them');
+  assert.equal(producer.calls.at(-2), 'abort');
+  assert.match(events.aborted[0] ?? '', /assignment lost/);
+  assert.deepEqual(ring.entries.map((e) => e.slice(0, 3)), [[0, 2, 0]]);
+  assert.deepEqual(drained, [[0]], 'the slot is given up once the abort dropped its records');
+  relay.stop();
+  await running;
+});
+
+test('a revocation that is not lost still commits first', async () => {
+  const { consumer, producer, relay, loop, drained } = setup();
+  await loop.start();
+  relay.assign(0, 't', 0, 'src.t', 0);
+  consumer.batches.push([rec('t', 0, 0), rec('t', 0, 1)]);
+  const running = relay.run();
+  await tick();
+  relay.revoke([0]);
+  await tick();
+  await tick();
+  assert.deepEqual(producer.sentOffsets, [[{ topic: 'src.t', partition: 0, offset: 2 }]]);
+  assert.deepEqual(drained, [[0]]);
+  relay.stop();
+  await running;
+});
+
+test('after a stall of its own the loop aborts the open transaction and commits nothing until the hold is over', async () => {
+  let now = 1_000_000;
+  const { consumer, producer, relay, loop, events } = setup(() => now);
+  await loop.start();
+  relay.assign(0, 't', 0, 'src.t', 0);
+  consumer.batches.push([rec('t', 0, 0), rec('t', 0, 1)]);
+  const running = relay.run();
+  await tick();
+  loop.noticeStall(STALL_MS - 1);
+  await loop.cycle();
+  assert.equal(producer.sentOffsets.length, 1, 'a timer late by less than STALL_MS is no stall');
+  consumer.batches.push([rec('t', 0, 2), rec('t', 0, 3)]);
+  await tick();
+  loop.noticeStall(15_000); // e.g. SIGSTOP for 15 s
+  await loop.cycle();
+  assert.match(events.aborted[0] ?? '', /stalled for 15000 ms/);
+  assert.deepEqual(consumer.assigned.at(-1), { topic: 't', partition: 0, offset: 2 }, 'read again from the committed offset');
+  consumer.batches.push([rec('t', 0, 2), rec('t', 0, 3)]);
+  await tick();
+  now += HOLD_AFTER_STALL_MS - 1;
+  await loop.cycle();
+  assert.equal(producer.sentOffsets.length, 1, 'nothing is committed during the hold');
+  now += 2;
+  await loop.cycle();
+  assert.deepEqual(producer.sentOffsets.at(-1), [{ topic: 'src.t', partition: 0, offset: 4 }], 'committed once the hold is over and no lost assignment came');
   relay.stop();
   await running;
 });
