@@ -155,6 +155,8 @@ export interface RelayEvents {
   slotsDrained(slots: number[]): void;
   /** An offset-preserving slot diverged and goes on with offset translation (onDivergence: translate). */
   slotTranslating?(d: SlotDivergence): void;
+  /** A record met NOT_READY: the slot reads it again (see retrySlot). */
+  slotRetrying?(e: SlotError): void;
 }
 
 export interface RelayOptions {
@@ -196,7 +198,24 @@ const enum SlotState {
   /** Halted on data loss: not reading, in-flight acknowledgements still count; see resumeAt(). */
   Lost,
   Free,
+  /**
+   * The target answered that the partition does not exist (yet): not reading; acknowledgements of
+   * records after the failed one do not count; read again from `retryFrom` (see retrySlot()).
+   */
+  Retrying,
 }
+
+/**
+ * Delivery errors that mean the target partition is not ready, not that the record is refused:
+ * UNKNOWN_TOPIC_OR_PART (3) and librdkafka's local unknown topic (-188) and partition (-190).
+ * librdkafka reports them for good for a topic created moments ago when a broker does not know
+ * it yet (librdkafka#4904), which happens when strait creates many remote topics at once.
+ */
+const NOT_READY = new Set([3, -188, -190]);
+/** Before a slot that met NOT_READY reads its record again. */
+export const NOT_READY_RETRY_MS = 1_000;
+/** How long a slot goes on meeting NOT_READY before it stops with the error. */
+export const NOT_READY_GIVE_UP_MS = 120_000;
 
 class Slot {
   state = SlotState.Free;
@@ -222,12 +241,25 @@ class Slot {
    * and the slot halts, unreported a second time, when it reaches this offset.
    */
   refusedAt = -1;
+  /** Retrying: the source offset to read again from; and since when (0: not retrying) the slot meets NOT_READY. */
+  retryFrom = -1;
+  retrySince = 0;
   // Data-loss checks (data-loss.ts): when the slot last got a record, and the last clean check.
   lastRecordAt = 0;
   checkedOffset = -1;
   checkedAt = -1;
   /** A loss found on this slot, reported once its records in flight are acknowledged. */
   pendingLoss: DataLoss | undefined;
+}
+
+/** One partition for assignAll(). */
+export interface SlotAssignment {
+  slot: number;
+  topic: string;
+  partition: number;
+  targetTopic: string;
+  offset: number;
+  preserveOffsets?: boolean;
 }
 
 export class Relay {
@@ -285,6 +317,22 @@ export class Relay {
 
   /** Starts relaying a source partition at `offset` into `targetTopic` (same partition). */
   assign(slot: number, topic: string, partition: number, targetTopic: string, offset: number, preserveOffsets = false): void {
+    this.assignAll([{ slot, topic, partition, targetTopic, offset, preserveOffsets }]);
+  }
+
+  /**
+   * assign() for many partitions, with ONE call to the consumer: librdkafka serves every
+   * incremental assign on its main thread by walking the whole assignment, so one call per
+   * partition costs O(n^2) (minutes of start-up at 10,000 partitions; bench/README.md, "Many
+   * partitions").
+   */
+  assignAll(parts: readonly SlotAssignment[]): void {
+    const starts: { topic: string; partition: number; offset: number }[] = [];
+    for (const p of parts) starts.push(this.prepareSlot(p.slot, p.topic, p.partition, p.targetTopic, p.offset, p.preserveOffsets === true));
+    if (starts.length > 0) this.consumer.assign(starts);
+  }
+
+  private prepareSlot(slot: number, topic: string, partition: number, targetTopic: string, offset: number, preserveOffsets: boolean): { topic: string; partition: number; offset: number } {
     while (this.slots.length <= slot) this.slots.push(new Slot());
     const s = this.slots[slot];
     if (s.state !== SlotState.Free) throw new Error(`slot ${slot} is already in use by ${s.topic}-${s.partition}`);
@@ -295,6 +343,8 @@ export class Relay {
     s.nextOffset = offset;
     s.committedNext = offset;
     s.refusedAt = -1;
+    s.retryFrom = -1;
+    s.retrySince = 0;
     s.preserve = preserveOffsets;
     s.runCount = 0;
     s.inflight.clear();
@@ -304,7 +354,7 @@ export class Relay {
     s.pendingLoss = undefined;
     index(this.bySource, topic, partition, slot);
     index(this.byTarget, targetTopic, partition, slot);
-    this.consumer.assign([{ topic, partition, offset }]);
+    return { topic, partition, offset };
   }
 
   /**
@@ -323,6 +373,10 @@ export class Relay {
         s.state = SlotState.Revoking;
       } else if (s.state === SlotState.Lost) {
         s.state = SlotState.Revoking; // already out of the consumer's assignment
+      } else if (s.state === SlotState.Retrying) {
+        // Already out of the consumer's assignment; its progress ends before the record to retry.
+        s.state = SlotState.Revoking;
+        s.nextOffset = s.retryFrom;
       }
       // A failed slot stays Failed (its late acknowledgements must not count) and is freed the same way.
       this.revoking.add(slot);
@@ -336,7 +390,7 @@ export class Relay {
   activeSlots(): { slot: number; topic: string; partition: number }[] {
     const out: { slot: number; topic: string; partition: number }[] = [];
     this.slots.forEach((s, slot) => {
-      if (s.state === SlotState.Active || s.state === SlotState.Revoking || s.state === SlotState.Lost) out.push({ slot, topic: s.topic, partition: s.partition });
+      if (s.state === SlotState.Active || s.state === SlotState.Revoking || s.state === SlotState.Lost || s.state === SlotState.Retrying) out.push({ slot, topic: s.topic, partition: s.partition });
     });
     return out;
   }
@@ -533,6 +587,8 @@ export class Relay {
   /** Stops the loop after the current batch. */
   stop(): void {
     this.stopping = true;
+    for (const t of this.retryTimers) clearTimeout(t);
+    this.retryTimers.clear();
     for (const w of this.drainWaiters.splice(0)) w();
     this.openGate();
   }
@@ -618,6 +674,9 @@ export class Relay {
    */
   abortHeld(): void {
     this.held.length = 0;
+    // Collected and handed to the consumer in one call each (see assignAll).
+    const unassign: { topic: string; partition: number }[] = [];
+    const assign: { topic: string; partition: number; offset: number }[] = [];
     for (let i = 0; i < this.slots.length; i++) {
       const s = this.slots[i];
       s.runCount = 0;
@@ -625,8 +684,8 @@ export class Relay {
         s.nextOffset = s.committedNext;
         // Re-assigning drops what librdkafka pre-fetched for the partition and fetches again
         // from the committed offset.
-        this.consumer.unassign([{ topic: s.topic, partition: s.partition }]);
-        this.consumer.assign([{ topic: s.topic, partition: s.partition, offset: s.committedNext }]);
+        unassign.push({ topic: s.topic, partition: s.partition });
+        assign.push({ topic: s.topic, partition: s.partition, offset: s.committedNext });
       } else if (s.state === SlotState.Lost && s.nextOffset !== s.committedNext) {
         // Halted on a loss not reported yet (reports wait for the commit): the aborted records
         // before the loss are read again, and the loss is found again after them.
@@ -635,9 +694,16 @@ export class Relay {
         s.nextOffset = s.committedNext;
         s.lastRecordAt = this.clock();
         s.checkedOffset = -1;
-        this.consumer.assign([{ topic: s.topic, partition: s.partition, offset: s.committedNext }]);
+        assign.push({ topic: s.topic, partition: s.partition, offset: s.committedNext });
       } else if (s.state === SlotState.Revoking) {
         s.nextOffset = s.committedNext;
+      } else if (s.state === SlotState.Retrying) {
+        // Met NOT_READY inside the aborted transaction: read again from the committed offset.
+        s.state = SlotState.Active;
+        s.nextOffset = s.committedNext;
+        s.lastRecordAt = this.clock();
+        s.checkedOffset = -1;
+        assign.push({ topic: s.topic, partition: s.partition, offset: s.committedNext });
       } else if (s.state === SlotState.Failed && s.refusedAt > s.committedNext && !s.preserve) {
         // Refused for good: the records before the refused one were aborted with it. Read them
         // again up to it, so that the partition stops exactly where the error says.
@@ -645,9 +711,11 @@ export class Relay {
         s.nextOffset = s.committedNext;
         s.lastRecordAt = this.clock();
         s.checkedOffset = -1;
-        this.consumer.assign([{ topic: s.topic, partition: s.partition, offset: s.committedNext }]);
+        assign.push({ topic: s.topic, partition: s.partition, offset: s.committedNext });
       }
     }
+    if (unassign.length > 0) this.consumer.unassign(unassign);
+    if (assign.length > 0) this.consumer.assign(assign);
     this.failedInTransaction = false;
     this.lostInTransaction = false;
     this.checkRevoked();
@@ -675,10 +743,20 @@ export class Relay {
     const src = s.inflight.poppedOffset;
     if (errorCode === PURGE_QUEUE || errorCode === PURGE_INFLIGHT) {
       // Purged by an aborted transaction: abortHeld() rewinds the slot; nothing failed.
+    } else if (s.state === SlotState.Retrying) {
+      // A record after the one that met NOT_READY: failed too, or acknowledged (then written
+      // again after the retry, a duplicate as after a crash; progress never covers it before).
+      if (s.inflight.length === 0 && !this.options.holdProgress) this.scheduleRetry(slotIndex);
     } else if (errorCode !== 0) {
-      this.counters.recordsFailed++;
-      if (s.state !== SlotState.Failed || src < s.refusedAt) this.failSlot(slotIndex, src, errorCode, refusalText(errorCode, s.inflight.poppedSize, errorMessage));
+      if (NOT_READY.has(errorCode) && s.state === SlotState.Active && !s.preserve && (s.retrySince === 0 || this.clock() - s.retrySince < NOT_READY_GIVE_UP_MS)) {
+        this.retrySlot(slotIndex, src, errorCode, errorMessage);
+      } else {
+        this.counters.recordsFailed++;
+        const text = NOT_READY.has(errorCode) && s.retrySince !== 0 ? `${refusalText(errorCode, s.inflight.poppedSize, errorMessage)}; the target has answered so for ${Math.round((this.clock() - s.retrySince) / 1000)} s: check that the remote topic exists on the target` : refusalText(errorCode, s.inflight.poppedSize, errorMessage);
+        if (s.state !== SlotState.Failed || src < s.refusedAt) this.failSlot(slotIndex, src, errorCode, text);
+      }
     } else if (s.state !== SlotState.Failed || src < s.refusedAt) {
+      if (s.retrySince !== 0) s.retrySince = 0;
       // (A slot halted at its refused record still gets the acknowledgements of the records before it.)
       const now = this.clock();
       const ts = s.inflight.poppedTimestamp;
@@ -766,6 +844,47 @@ export class Relay {
     this.failSlot(slotIndex, expected, 0, message, true);
     return false;
   }
+
+  /**
+   * The record at `offset` met NOT_READY: the slot stops reading, and once its records in flight
+   * are reported it reads again from that record (at-least-once: after NOT_READY_RETRY_MS and a
+   * metadata refresh; exactly-once: the open transaction, which holds a failed produce, aborts
+   * and abortHeld() rewinds the slot to its committed offset). Progress never passes the record.
+   */
+  private retrySlot(slotIndex: number, offset: number, code: number, message: string | undefined): void {
+    const s = this.slots[slotIndex];
+    this.closeRun(slotIndex);
+    s.state = SlotState.Retrying;
+    s.retryFrom = offset;
+    if (s.retrySince === 0) s.retrySince = this.clock();
+    this.consumer.unassign([{ topic: s.topic, partition: s.partition }]);
+    if (this.options.holdProgress) this.failedInTransaction = true;
+    else if (s.inflight.length === 0) this.scheduleRetry(slotIndex);
+    this.events.slotRetrying?.({ slot: slotIndex, topic: s.topic, partition: s.partition, offset, code, message: `${s.targetTopic} partition ${s.partition}: ${message ?? `librdkafka error ${code}`} (the target does not know the partition yet); reading again from source offset ${offset}` });
+  }
+
+  private scheduleRetry(slotIndex: number): void {
+    const s = this.slots[slotIndex];
+    const { topic, partition, retryFrom } = s;
+    const timer = setTimeout(() => {
+      this.retryTimers.delete(timer);
+      void this.producer
+        .refreshMetadata(s.targetTopic)
+        .catch(() => undefined)
+        .then(() => {
+          // Still this slot's retry (not revoked, reassigned or stopped meanwhile).
+          if (this.stopping || s.state !== SlotState.Retrying || s.topic !== topic || s.partition !== partition || s.retryFrom !== retryFrom) return;
+          s.state = SlotState.Active;
+          s.nextOffset = retryFrom;
+          s.lastRecordAt = this.clock();
+          s.checkedOffset = -1;
+          this.consumer.assign([{ topic, partition, offset: retryFrom }]);
+        });
+    }, NOT_READY_RETRY_MS);
+    this.retryTimers.add(timer);
+  }
+
+  private readonly retryTimers = new Set<NodeJS.Timeout>();
 
   /** exactly-once: the slot read up to its refused record again (see Slot.refusedAt) and halts there. */
   private haltAtRefused(slotIndex: number): void {

@@ -130,6 +130,8 @@ export default async function relayTask(input: RelayTaskInput): Promise<RelayTas
           ? post({ type: 'error', workerId, code: OFFSET_DIVERGENCE, message: e.message, retriable: false, slot: e.slot, topic: e.topic, partition: e.partition, offset: BigInt(e.offset) })
           : post({ type: 'error', workerId, code: `KAFKA_${e.code}`, message: e.message, retriable: false, slot: e.slot, topic: e.topic, partition: e.partition, offset: BigInt(e.offset), kafkaCode: e.code }),
       slotsDrained: (slots) => post({ type: 'revoked', workerId, slots }),
+      // A warning (rate-limited by the coordinator), not a stopped partition: no slot in it.
+      slotRetrying: (e: SlotError) => post({ type: 'error', workerId, code: 'TARGET_NOT_READY', message: e.message, retriable: true }),
       dataLoss: (l) => post({ type: 'dataLoss', workerId, slot: l.slot, topic: l.topic, partition: l.partition, from: BigInt(l.from), to: BigInt(l.to), logEnd: BigInt(l.logEnd) }),
       positionReset: (r) =>
         post({
@@ -199,7 +201,7 @@ export default async function relayTask(input: RelayTaskInput): Promise<RelayTas
   handle = (msg: CoordinatorMessage): void => {
     switch (msg.type) {
       case 'assign':
-        for (const p of msg.partitions) relay.assign(p.slot, p.topic, p.partition, p.targetTopic, Number(p.offset), p.preserveOffsets === true);
+        relay.assignAll(msg.partitions.map((p) => ({ slot: p.slot, topic: p.topic, partition: p.partition, targetTopic: p.targetTopic, offset: Number(p.offset), preserveOffsets: p.preserveOffsets === true })));
         break;
       case 'revoke':
         relay.revoke(msg.slots, msg.lost === true);

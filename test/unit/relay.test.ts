@@ -1,6 +1,6 @@
 import { afterEach, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Relay, type DeliveryHandler, type HeaderList, type ProgressWriter, type SlotError, type SourceRecord, type TargetProducer } from '../../src/worker/relay.js';
+import { NOT_READY_GIVE_UP_MS, NOT_READY_RETRY_MS, Relay, type DeliveryHandler, type HeaderList, type ProgressWriter, type SlotError, type SourceRecord, type TargetProducer } from '../../src/worker/relay.js';
 import { recordAt, type SourceBatch } from '../../src/worker/source-batch.js';
 import { FakeSourceConsumer } from '../helpers/fake-source-consumer.js';
 
@@ -86,11 +86,12 @@ afterEach(() => {
   for (const r of live.splice(0)) r.stop();
 });
 
-function setup(opts: { maxInFlight?: number } = {}) {
+function setup(opts: { maxInFlight?: number; clock?: () => number } = {}) {
   const consumer = new FakeConsumer();
   const producer = new FakeProducer();
   const ring = new FakeRing();
   const failed: SlotError[] = [];
+  const retrying: SlotError[] = [];
   const drained: number[][] = [];
   const latencies: number[] = [];
   const relay = new Relay(
@@ -98,11 +99,11 @@ function setup(opts: { maxInFlight?: number } = {}) {
     producer,
     ring,
     { replication: (ms) => latencies.push(ms), relay: () => undefined },
-    { slotFailed: (e) => failed.push(e), slotsDrained: (s) => drained.push(s) },
-    { maxInFlight: opts.maxInFlight ?? 1000, batchSize: 100, clock: () => 5000 },
+    { slotFailed: (e) => failed.push(e), slotsDrained: (s) => drained.push(s), slotRetrying: (e) => retrying.push(e) },
+    { maxInFlight: opts.maxInFlight ?? 1000, batchSize: 100, clock: opts.clock ?? (() => 5000) },
   );
   live.push(relay);
-  return { consumer, producer, ring, failed, drained, latencies, relay };
+  return { consumer, producer, ring, failed, retrying, drained, latencies, relay };
 }
 
 const tick = () => new Promise((r) => setTimeout(r, 5));
@@ -181,6 +182,53 @@ test('a record the target refuses stops its partition only; later acknowledgemen
   consumer.batches.push([rec('a', 0, 3), rec('b', 0, 1)]);
   await tick();
   assert.deepEqual(producer.produced.slice(4).map((p) => p.topic), ['r.b'], 'records of the failed partition are not produced');
+  relay.stop();
+  await running;
+});
+
+test('a target that does not know the partition yet (unknown topic or partition) makes the slot read the record again, not stop', async () => {
+  const { consumer, producer, ring, relay, failed, retrying } = setup();
+  relay.assign(0, 'a', 0, 'r.a', 0);
+  consumer.batches.push([rec('a', 0, 0), rec('a', 0, 1), rec('a', 0, 2), rec('a', 0, 3)]);
+  const running = relay.run();
+  await tick();
+  producer.deliver(Infinity, 1, 3); // offset 1 fails with UNKNOWN_TOPIC_OR_PART; 2 and 3 are acknowledged
+  await tick();
+  assert.deepEqual(failed, [], 'the partition is not stopped');
+  assert.equal(retrying.length, 1);
+  assert.match(retrying[0].message, /r\.a partition 0: .*reading again from source offset 1/);
+  assert.deepEqual(consumer.unassigned, [{ topic: 'a', partition: 0 }]);
+  assert.deepEqual(ring.entries.map((e) => e.slice(0, 3)), [[0, 1, 0]], 'progress stops before the failed record; 2 and 3 do not count');
+  await new Promise((r) => setTimeout(r, NOT_READY_RETRY_MS + 100));
+  assert.ok(producer.metadataRefreshes >= 1, 'the metadata is refreshed before the retry');
+  assert.deepEqual(consumer.assigned.at(-1), { topic: 'a', partition: 0, offset: 1 }, 'read again from the failed record');
+  consumer.batches.push([rec('a', 0, 1), rec('a', 0, 2), rec('a', 0, 3)]);
+  await tick();
+  producer.deliver();
+  await tick();
+  assert.deepEqual(ring.entries.map((e) => e.slice(0, 3)), [[0, 1, 0], [0, 3, 1]]);
+  relay.stop();
+  await running;
+});
+
+test('a partition the target keeps not knowing stops after NOT_READY_GIVE_UP_MS with an error that says so', async () => {
+  let now = 5000;
+  const { consumer, producer, relay, failed, retrying } = setup({ clock: () => now });
+  relay.assign(0, 'a', 0, 'r.a', 0);
+  consumer.batches.push([rec('a', 0, 0)]);
+  const running = relay.run();
+  await tick();
+  producer.deliver(Infinity, 0, 3);
+  await tick();
+  assert.equal(retrying.length, 1);
+  now += NOT_READY_GIVE_UP_MS;
+  await new Promise((r) => setTimeout(r, NOT_READY_RETRY_MS + 100));
+  consumer.batches.push([rec('a', 0, 0)]);
+  await tick();
+  producer.deliver(Infinity, 0, 3);
+  await tick();
+  assert.equal(failed.length, 1);
+  assert.match(failed[0].message, /answered so for 120 s: check that the remote topic exists on the target/);
   relay.stop();
   await running;
 });
