@@ -97,13 +97,29 @@ function flush(p: RdProducer): Promise<void> {
   return new Promise((resolve, reject) => p.flush(120_000, (err: RdError | null) => (err ? reject(new Error(`flushing the load producer: ${err.message}`)) : resolve())));
 }
 
-/** End offsets of `parts` on a cluster, keyed `topic/partition`, in requests of at most 2,000 partitions. */
-async function endOffsets(admin: KafkaAdmin, parts: Partition[]): Promise<Map<string, number>> {
+/**
+ * End offsets of `parts` on a cluster, keyed `topic/partition`, one request per topic, ten at a
+ * time. A topic whose request fails (a remote topic not created, or not known to the broker yet)
+ * is left out: its partitions count as empty.
+ */
+async function endOffsets(admin: KafkaAdmin, parts: Partition[]): Promise<{ ends: Map<string, number>; failedTopics: number }> {
+  const byTopic = new Map<string, Partition[]>();
+  for (const p of parts) byTopic.set(p.topic, [...(byTopic.get(p.topic) ?? []), p]);
   const out = new Map<string, number>();
-  for (let i = 0; i < parts.length; i += 2_000) {
-    for (const o of await admin.listOffsets(parts.slice(i, i + 2_000), 'latest')) out.set(`${o.topic}/${o.partition}`, o.offset);
+  let failedTopics = 0;
+  const topics = [...byTopic.values()];
+  for (let i = 0; i < topics.length; i += 10) {
+    await Promise.all(
+      topics.slice(i, i + 10).map(async (list) => {
+        try {
+          for (const o of await admin.listOffsets(list, 'latest')) out.set(`${o.topic}/${o.partition}`, o.offset);
+        } catch {
+          failedTopics++;
+        }
+      }),
+    );
   }
-  return out;
+  return { ends: out, failedTopics };
 }
 
 function status(line: string): void {
@@ -145,8 +161,8 @@ async function main(): Promise<void> {
     const source = sandbox.bootstrapServers('source');
     const target = sandbox.bootstrapServers('target');
     const sourceAdmin = new KafkaAdmin('source', { 'bootstrap.servers': source });
-    // Replaced after a failed poll: an admin client whose metadata predates the remote topics keeps
-    // failing on them ("unknown topic") until its metadata is refreshed.
+    // Replaced after a failed poll: an admin client whose metadata predates the remote topics may
+    // keep failing on them ("unknown topic") until its metadata is refreshed.
     let targetAdmin = new KafkaAdmin('target', { 'bootstrap.servers': target });
     const names = Array.from({ length: topics }, (_, i) => `${PREFIX}${String(i).padStart(3, '0')}`);
     const createStart = Date.now();
@@ -204,11 +220,8 @@ async function main(): Promise<void> {
     while (caughtUpAt === undefined) {
       if (!strait.running) throw new Error(`strait exited (${describeExit(await strait.exited)}) during start-up:\n${strait.tail()}`);
       if (Date.now() > deadline) throw new Error(`the backlog was not replicated within 15 minutes:\n${strait.tail()}`);
-      let ends: Map<string, number>;
-      try {
-        ends = await endOffsets(targetAdmin, remoteParts);
-      } catch {
-        ends = new Map(); // remote topics not all created yet
+      const { ends, failedTopics } = await endOffsets(targetAdmin, remoteParts);
+      if (failedTopics > 0) {
         targetAdmin.close();
         targetAdmin = new KafkaAdmin('target', { 'bootstrap.servers': target });
       }
@@ -243,11 +256,12 @@ async function main(): Promise<void> {
     await new Promise<void>((resolve) => producer.disconnect(() => resolve()));
 
     // Everything written must arrive: every partition's end offset equal on both sides.
-    const sourceEnds = await endOffsets(sourceAdmin, sourceParts);
+    const { ends: sourceEnds, failedTopics: sourceFailed } = await endOffsets(sourceAdmin, sourceParts);
+    if (sourceFailed > 0) throw new Error(`reading the end offsets of ${sourceFailed} source topic(s) failed`);
     const drainDeadline = Date.now() + 5 * 60_000;
     let behind = total;
     for (;;) {
-      const targetEnds = await endOffsets(targetAdmin, remoteParts);
+      const { ends: targetEnds } = await endOffsets(targetAdmin, remoteParts);
       behind = sourceParts.filter((p) => (targetEnds.get(`source.${p.topic}/${p.partition}`) ?? 0) < sourceEnds.get(`${p.topic}/${p.partition}`)!).length;
       const over = sourceParts.filter((p) => (targetEnds.get(`source.${p.topic}/${p.partition}`) ?? 0) > sourceEnds.get(`${p.topic}/${p.partition}`)!).length;
       if (behind === 0) {

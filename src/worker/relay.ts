@@ -856,11 +856,13 @@ export class Relay {
     this.closeRun(slotIndex);
     s.state = SlotState.Retrying;
     s.retryFrom = offset;
-    if (s.retrySince === 0) s.retrySince = this.clock();
+    // Reported once per streak, not per retry: thousands of new partitions may all be retrying.
+    const first = s.retrySince === 0;
+    if (first) s.retrySince = this.clock();
     this.consumer.unassign([{ topic: s.topic, partition: s.partition }]);
     if (this.options.holdProgress) this.failedInTransaction = true;
     else if (s.inflight.length === 0) this.scheduleRetry(slotIndex);
-    this.events.slotRetrying?.({ slot: slotIndex, topic: s.topic, partition: s.partition, offset, code, message: `${s.targetTopic} partition ${s.partition}: ${message ?? `librdkafka error ${code}`} (the target does not know the partition yet); reading again from source offset ${offset}` });
+    if (first) this.events.slotRetrying?.({ slot: slotIndex, topic: s.topic, partition: s.partition, offset, code, message: `${s.targetTopic} partition ${s.partition}: ${message ?? `librdkafka error ${code}`} (the target does not know the partition yet); reading again from source offset ${offset}` });
   }
 
   private scheduleRetry(slotIndex: number): void {
@@ -868,23 +870,40 @@ export class Relay {
     const { topic, partition, retryFrom } = s;
     const timer = setTimeout(() => {
       this.retryTimers.delete(timer);
-      void this.producer
-        .refreshMetadata(s.targetTopic)
-        .catch(() => undefined)
-        .then(() => {
+      void this.refreshTopic(s.targetTopic).then(() => {
           // Still this slot's retry (not revoked, reassigned or stopped meanwhile).
           if (this.stopping || s.state !== SlotState.Retrying || s.topic !== topic || s.partition !== partition || s.retryFrom !== retryFrom) return;
           s.state = SlotState.Active;
           s.nextOffset = retryFrom;
           s.lastRecordAt = this.clock();
           s.checkedOffset = -1;
-          this.consumer.assign([{ topic, partition, offset: retryFrom }]);
+          // Slots retrying together are assigned to the consumer in one call (see assignAll).
+          this.retryAssign.push({ topic, partition, offset: retryFrom });
+          if (this.retryAssign.length === 1) setImmediate(() => this.consumer.assign(this.retryAssign.splice(0)));
         });
     }, NOT_READY_RETRY_MS);
     this.retryTimers.add(timer);
   }
 
   private readonly retryTimers = new Set<NodeJS.Timeout>();
+  private readonly retryAssign: { topic: string; partition: number; offset: number }[] = [];
+  /** Metadata refreshes of target topics, one at a time per topic and at most one per NOT_READY_RETRY_MS. */
+  private readonly refreshing = new Map<string, Promise<void>>();
+
+  /**
+   * One metadata refresh shared by every slot of `topic` that retries now: a refresh per slot
+   * would send thousands of metadata requests a second to a target already slow to take new
+   * topics.
+   */
+  private refreshTopic(topic: string): Promise<void> {
+    let p = this.refreshing.get(topic);
+    if (!p) {
+      p = this.producer.refreshMetadata(topic).catch(() => undefined);
+      this.refreshing.set(topic, p);
+      void p.then(() => setTimeout(() => this.refreshing.delete(topic), NOT_READY_RETRY_MS).unref());
+    }
+    return p;
+  }
 
   /** exactly-once: the slot read up to its refused record again (see Slot.refusedAt) and halts there. */
   private haltAtRefused(slotIndex: number): void {
