@@ -85,12 +85,22 @@ interface Partition {
   partition: number;
 }
 
-/** Connects a producer for the backlog and the steady load. */
-async function connectProducer(bootstrap: string): Promise<RdProducer> {
-  const p = new rdkafka.Producer({ 'bootstrap.servers': bootstrap, 'linger.ms': 20, 'enable.idempotence': true, 'queue.buffering.max.messages': 1_000_000, dr_cb: false });
+/**
+ * Connects a producer for the backlog and the steady load. Its delivery reports are counted: a
+ * record the source refused (e.g. a topic created a moment ago, not known to the broker yet)
+ * would leave a partition short and the run meaningless.
+ */
+async function connectProducer(bootstrap: string): Promise<{ producer: RdProducer; failures: { count: number; last: string } }> {
+  const p = new rdkafka.Producer({ 'bootstrap.servers': bootstrap, 'linger.ms': 20, 'enable.idempotence': true, 'queue.buffering.max.messages': 1_000_000, dr_cb: true });
+  const failures = { count: 0, last: '' };
+  p.on('delivery-report', (err: RdError | null) => {
+    if (!err) return;
+    failures.count++;
+    failures.last = err.message;
+  });
   await new Promise<void>((resolve, reject) => p.connect({}, (err: RdError | null) => (err ? reject(new Error(err.message)) : resolve())));
   p.setPollInterval(50);
-  return p;
+  return { producer: p, failures };
 }
 
 function flush(p: RdProducer): Promise<void> {
@@ -174,7 +184,18 @@ async function main(): Promise<void> {
     const sourceParts: Partition[] = names.flatMap((topic) => Array.from({ length: partitions }, (_, partition) => ({ topic, partition })));
     const remoteParts: Partition[] = sourceParts.map((p) => ({ topic: `source.${p.topic}`, partition: p.partition }));
 
-    const producer = await connectProducer(source);
+    // Every source topic answers before anything is written to it (see connectProducer).
+    for (let waited = 0; ; waited++) {
+      const { failedTopics } = await endOffsets(sourceAdmin, sourceParts);
+      if (failedTopics === 0) break;
+      if (waited >= 120) throw new Error(`${failedTopics} source topic(s) still unknown to the broker 2 minutes after they were created`);
+      status(`waiting for the source broker to serve every new topic: ${failedTopics} not yet`);
+      await sleep(1000);
+    }
+    const { producer, failures } = await connectProducer(source);
+    const checkDeliveries = (what: string): void => {
+      if (failures.count > 0) throw new Error(`${failures.count} record(s) of the ${what} were not delivered to the source (last error: ${failures.last})`);
+    };
     let seq = 0;
     const produceTo = (p: Partition): void => {
       for (;;) {
@@ -189,6 +210,7 @@ async function main(): Promise<void> {
     };
     for (let r = 0; r < records; r++) for (const p of sourceParts) produceTo(p);
     await flush(producer);
+    checkDeliveries('backlog');
     status(`backlog: ${seq} records in ${total} partitions`);
 
     // strait's configuration: the defaults, the flow of all the scale topics, metrics off.
@@ -253,6 +275,7 @@ async function main(): Promise<void> {
       await sleep(100);
     }
     await flush(producer);
+    checkDeliveries('steady load');
     await new Promise<void>((resolve) => producer.disconnect(() => resolve()));
 
     // Everything written must arrive: every partition's end offset equal on both sides.

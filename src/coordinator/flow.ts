@@ -54,6 +54,8 @@ export interface TopicAdmin {
   describeTopics(topics: string[]): Promise<TopicInfo[]>;
   createTopic(topic: string, partitions: number, replicationFactor: number, config?: Record<string, string>): Promise<boolean>;
   createPartitions(topic: string, total: number): Promise<void>;
+  /** Log start or end offsets (one request per broker); absent in fakes that do not need it. */
+  listOffsets?(partitions: { topic: string; partition: number }[], which: 'earliest' | 'latest'): Promise<{ topic: string; partition: number; offset: number }[]>;
   close(): void;
 }
 
@@ -484,6 +486,7 @@ export class FlowCoordinator {
     if (this.heldForRetry.size > 0) this.retryHeld();
     const byChannel = new Map<WorkerChannel, { slot: number; topic: string; partition: number; targetTopic: string; offset: bigint; preserveOffsets?: boolean }[]>();
     const preserved = await this.preservedStarts(parts, committed, unavailable);
+    const logStarts = await this.logStarts(parts.filter((p) => !unavailable.has(p.topic) && !committed.has(partitionKey(p.topic, p.partition)) && !preserved?.has(partitionKey(p.topic, p.partition))));
     for (const p of parts) {
       const key = partitionKey(p.topic, p.partition);
       if (this.partitions.has(key) || unavailable.has(p.topic)) continue;
@@ -499,6 +502,7 @@ export class FlowCoordinator {
       }
       this.heldDiverged.delete(key);
       if (pre) start = pre.offset;
+      else if (start < 0) start = logStarts.get(key) ?? -1;
       const channel = this.leastLoaded();
       const slot = channel.allocate(key);
       const targetTopic = remoteTopicName(flow, p.topic);
@@ -515,6 +519,27 @@ export class FlowCoordinator {
     }
     for (const [channel, partitions] of byChannel) channel.send({ type: 'assign', partitions });
     log.info({ flow: flow.name, partitions: parts.map((p) => `${p.topic}-${p.partition}`) }, `flow ${flow.name}: assigned ${parts.length} partition(s); now ${this.partitions.size}`);
+  }
+
+  /**
+   * The log start of partitions with no committed offset, asked in one ListOffsets request per
+   * broker. Handed to the consumer as OFFSET_BEGINNING instead, librdkafka asks for each partition
+   * on its own, and a broker answers one connection's requests one at a time: about 50 partitions
+   * a second on a busy broker, minutes for 10,000 new ones (bench/README.md, "Many partitions").
+   * Empty when the cluster does not answer: the consumer then asks for itself.
+   */
+  private async logStarts(parts: TopicPartition[]): Promise<Map<string, number>> {
+    const out = new Map<string, number>();
+    const admin = this.deps.sourceAdmin;
+    if (!admin.listOffsets || parts.length === 0) return out;
+    try {
+      for (let i = 0; i < parts.length; i += 5_000) {
+        for (const o of await admin.listOffsets(parts.slice(i, i + 5_000), 'earliest')) if (o.offset >= 0) out.set(partitionKey(o.topic, o.partition), o.offset);
+      }
+    } catch (err) {
+      this.warn('log-starts', `reading the log start of ${parts.length} new partition(s) failed (${describeError(err)}); their consumers ask for it one partition at a time`);
+    }
+    return out;
   }
 
   /**
