@@ -4,11 +4,13 @@
  *
  *   npm run bench:scale -- [--topics 100] [--partitions 100] [--records 5] [--rate 5000]
  *       [--steady 120] [--workers N] [--port 30800] [--note TEXT] [--set engine.x=v ...]
- *       [--cpu-prof DIR]
+ *       [--cold] [--cpu-prof DIR]
  *
  * 1. Starts its own pair of single-node clusters (ports --port and --port+2, with their
  *    controllers one above each) in a temporary folder, and creates --topics topics of
- *    --partitions partitions on the source.
+ *    --partitions partitions on the source and (unless --cold) the remote topics on the target,
+ *    waiting until each broker serves every partition (a broker takes minutes to bring up
+ *    10,000 new partitions on this machine; with --cold that time is in strait's start-up).
  * 2. Writes --records records to every source partition (the backlog strait starts with).
  * 3. Starts `strait run` (one process, at-least-once, the default configuration plus --workers
  *    and --set) and polls the target's end offsets of every remote partition each second: the
@@ -28,7 +30,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { cpus, hostname, tmpdir, totalmem } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { flag, parseArgs, type FlagSpecs } from '../src/cli/args.js';
+import { flag, flagBool, parseArgs, type FlagSpecs } from '../src/cli/args.js';
 import { rdkafka, type RdError, type RdProducer } from '../src/kafka/binding.js';
 import { KafkaAdmin } from '../src/kafka/admin.js';
 import { Sandbox } from '../src/sandbox/sandbox.js';
@@ -53,6 +55,7 @@ const SPECS: FlagSpecs = {
   port: { value: true, description: 'source port; the target takes port+2 (default 30800)' },
   set: { value: true, repeat: true, description: 'a strait setting as path=value, e.g. --set clusters.source.consumer.queued.max.messages.kbytes=1024' },
   note: { value: true, description: 'a remark stored with the results' },
+  cold: { value: false, description: 'let strait create the remote topics (the start-up then includes the target broker bringing them up)' },
   'cpu-prof': { value: true, description: "write V8 CPU profiles of strait's threads into this folder (node --cpu-prof)" },
 };
 
@@ -132,6 +135,34 @@ async function endOffsets(admin: KafkaAdmin, parts: Partition[]): Promise<{ ends
   return { ends: out, failedTopics };
 }
 
+/**
+ * Creates `names` on a cluster and waits until its broker serves every partition (ListOffsets
+ * answers for all of them): a broker takes a while to bring up thousands of new partitions, and
+ * records produced meanwhile fail with "unknown topic or partition". Returns the seconds taken.
+ */
+async function createServed(cluster: string, bootstrap: string, names: string[], partitions: number): Promise<number> {
+  const started = Date.now();
+  const creator = new KafkaAdmin(cluster, { 'bootstrap.servers': bootstrap });
+  try {
+    for (let i = 0; i < names.length; i += 10) {
+      await Promise.all(names.slice(i, i + 10).map((t) => creator.createTopic(t, partitions, 1)));
+      status(`creating ${cluster} topics: ${Math.min(i + 10, names.length)}/${names.length}`);
+    }
+  } finally {
+    creator.close();
+  }
+  const parts = names.flatMap((topic) => Array.from({ length: partitions }, (_, partition) => ({ topic, partition })));
+  for (;;) {
+    // A fresh client each time: one whose metadata predates the topics keeps failing on them.
+    const admin = new KafkaAdmin(cluster, { 'bootstrap.servers': bootstrap });
+    const { failedTopics } = await endOffsets(admin, parts).finally(() => admin.close());
+    if (failedTopics === 0) return (Date.now() - started) / 1000;
+    if (Date.now() - started > 5 * 60_000) throw new Error(`${failedTopics} ${cluster} topic(s) still not served 5 minutes after they were created`);
+    status(`waiting for the ${cluster} broker to serve every new topic: ${failedTopics} of ${names.length} not yet`);
+    await sleep(1000);
+  }
+}
+
 function status(line: string): void {
   if (process.stderr.isTTY) process.stderr.write(`\r\x1b[K${line}`);
   else process.stderr.write(`${line}\n`);
@@ -157,6 +188,7 @@ async function main(): Promise<void> {
   const port = intFlag(flag(args, 'port'), 'port', 30800, 1024);
   const sets = args.flags.get('set') ?? [];
   const cpuProf = flag(args, 'cpu-prof');
+  const cold = flagBool(args, 'cold');
   const total = topics * partitions;
 
   const dir = await mkdtemp(path.join(tmpdir(), 'strait-scale-'));
@@ -170,28 +202,18 @@ async function main(): Promise<void> {
     await sandbox.up();
     const source = sandbox.bootstrapServers('source');
     const target = sandbox.bootstrapServers('target');
+    const names = Array.from({ length: topics }, (_, i) => `${PREFIX}${String(i).padStart(3, '0')}`);
+    const sourceParts: Partition[] = names.flatMap((topic) => Array.from({ length: partitions }, (_, partition) => ({ topic, partition })));
+    const remoteParts: Partition[] = sourceParts.map((p) => ({ topic: `source.${p.topic}`, partition: p.partition }));
+    const createSec = await createServed('source', source, names, partitions);
+    // Unless --cold: the remote topics exist and are served before strait starts, as on a target
+    // that strait (or MM2) has replicated to before. With --cold strait creates them, and the
+    // start-up includes the target broker bringing up every new partition.
+    const targetCreateSec = cold ? undefined : await createServed('target', target, names.map((n) => `source.${n}`), partitions);
     const sourceAdmin = new KafkaAdmin('source', { 'bootstrap.servers': source });
     // Replaced after a failed poll: an admin client whose metadata predates the remote topics may
     // keep failing on them ("unknown topic") until its metadata is refreshed.
     let targetAdmin = new KafkaAdmin('target', { 'bootstrap.servers': target });
-    const names = Array.from({ length: topics }, (_, i) => `${PREFIX}${String(i).padStart(3, '0')}`);
-    const createStart = Date.now();
-    for (let i = 0; i < names.length; i += 10) {
-      await Promise.all(names.slice(i, i + 10).map((t) => sourceAdmin.createTopic(t, partitions, 1)));
-      status(`creating source topics: ${Math.min(i + 10, topics)}/${topics}`);
-    }
-    const createSec = (Date.now() - createStart) / 1000;
-    const sourceParts: Partition[] = names.flatMap((topic) => Array.from({ length: partitions }, (_, partition) => ({ topic, partition })));
-    const remoteParts: Partition[] = sourceParts.map((p) => ({ topic: `source.${p.topic}`, partition: p.partition }));
-
-    // Every source topic answers before anything is written to it (see connectProducer).
-    for (let waited = 0; ; waited++) {
-      const { failedTopics } = await endOffsets(sourceAdmin, sourceParts);
-      if (failedTopics === 0) break;
-      if (waited >= 120) throw new Error(`${failedTopics} source topic(s) still unknown to the broker 2 minutes after they were created`);
-      status(`waiting for the source broker to serve every new topic: ${failedTopics} not yet`);
-      await sleep(1000);
-    }
     const { producer, failures } = await connectProducer(source);
     const checkDeliveries = (what: string): void => {
       if (failures.count > 0) throw new Error(`${failures.count} record(s) of the ${what} were not delivered to the source (last error: ${failures.last})`);
@@ -315,7 +337,9 @@ async function main(): Promise<void> {
       backlogRecords: records * total,
       settings: { workers: workers ?? 'default', set: sets },
       startup: {
+        cold,
         topicCreationSec: createSec,
+        remoteTopicCreationSec: targetCreateSec,
         readySec: (readyAt - spawned) / 1000,
         firstRecordEveryPartitionSec: firstAllAt === undefined ? undefined : (firstAllAt - spawned) / 1000,
         backlogReplicatedSec: (caughtUpAt - spawned) / 1000,
@@ -330,7 +354,7 @@ async function main(): Promise<void> {
     process.stderr.write('\n');
     const rows = [
       ['partitions', `${total} (${topics} topics x ${partitions})`],
-      ['topic creation', `${createSec.toFixed(1)} s`],
+      ['topic creation', `source ${createSec.toFixed(1)} s, target ${targetCreateSec === undefined ? 'by strait (--cold)' : `${targetCreateSec.toFixed(1)} s`} (until the broker serves every partition)`],
       ['ready (log line)', `${result.startup.readySec.toFixed(1)} s`],
       ['first record on every partition', `${result.startup.firstRecordEveryPartitionSec?.toFixed(1)} s after spawn`],
       ['whole backlog', `${result.startup.backlogReplicatedSec.toFixed(1)} s (${records * total} records)`],
