@@ -212,6 +212,9 @@ const enum SlotState {
  * it yet (librdkafka#4904), which happens when strait creates many remote topics at once.
  */
 const NOT_READY = new Set([3, -188, -190]);
+/** Loss checks (checkForLoss) per round, and at most this many at once. */
+export const LOSS_CHECKS_PER_ROUND = 64;
+export const LOSS_CHECKS_IN_FLIGHT = 4;
 /** Before a slot that met NOT_READY reads its record again. */
 export const NOT_READY_RETRY_MS = 1_000;
 /** How long a slot goes on meeting NOT_READY before it stops with the error. */
@@ -526,8 +529,14 @@ export class Relay {
     });
     if (candidates.length === 0) return;
     this.lossChecking = true;
-    void Promise.all(
-      candidates.map(async ({ slot, s, next }) => {
+    // A bounded round, least recently checked first: every check is two ListOffsets round trips
+    // on a libuv threadpool thread, the pool the consumer's own fetches wait in. Thousands of
+    // quiet partitions at once (10,000 new ones at start-up) would fill the pool and the broker's
+    // queue, and replication would stall until they were all answered (bench/README.md, "Many
+    // partitions").
+    candidates.sort((a, b) => a.s.checkedAt - b.s.checkedAt);
+    const round = candidates.slice(0, LOSS_CHECKS_PER_ROUND);
+    const checkOne = async ({ slot, s, next }: { slot: number; s: Slot; next: number }): Promise<void> => {
         const { topic, partition } = s;
         let marks: { low: number; high: number };
         try {
@@ -555,8 +564,12 @@ export class Relay {
           this.consumer.assign([{ topic, partition, offset: verdict.to }]);
           this.events.positionReset?.({ slot, topic, partition, from: verdict.from, to: verdict.to, logEnd: marks.high });
         }
-      }),
-    ).finally(() => (this.lossChecking = false));
+    };
+    let nextIndex = 0;
+    const lane = async (): Promise<void> => {
+      while (nextIndex < round.length) await checkOne(round[nextIndex++]);
+    };
+    void Promise.all(Array.from({ length: Math.min(LOSS_CHECKS_IN_FLIGHT, round.length) }, lane)).finally(() => (this.lossChecking = false));
   }
 
   /**

@@ -4,7 +4,7 @@
  */
 import { afterEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { Relay, type DataLoss, type SlotDivergence, type SlotError, type DeliveryHandler, type ProgressWriter, type SourceRecord, type TargetProducer } from '../../src/worker/relay.js';
+import { LOSS_CHECKS_IN_FLIGHT, LOSS_CHECKS_PER_ROUND, Relay, type DataLoss, type SlotDivergence, type SlotError, type DeliveryHandler, type ProgressWriter, type SourceRecord, type TargetProducer } from '../../src/worker/relay.js';
 import { FakeSourceConsumer } from '../helpers/fake-source-consumer.js';
 import type { OnDivergence } from '../../src/config/types.js';
 import { classifyPosition, shouldCheck } from '../../src/worker/data-loss.js';
@@ -155,6 +155,26 @@ void describe('relay data-loss handling', () => {
     consumer.batches.push([rec('orders', 0, 10)]);
     await tick();
     assert.equal(relay.recordsInFlight, 0);
+  });
+
+  void it('checks at most LOSS_CHECKS_PER_ROUND quiet slots a round, LOSS_CHECKS_IN_FLIGHT at once, least recently checked first', async () => {
+    const { clock, consumer, relay } = setup();
+    let release: () => void = () => undefined;
+    consumer.gate = new Promise((r) => (release = r));
+    const n = 200;
+    relay.assignAll(Array.from({ length: n }, (_, p) => ({ slot: p, topic: 't', partition: p, targetTopic: 'r.t', offset: 5 })));
+    for (let p = 0; p < n; p++) consumer.logs.set(`t/${p}`, { low: 0, high: 9 });
+    clock.now += 2500;
+    await tick(30);
+    assert.equal(consumer.queries.length, LOSS_CHECKS_IN_FLIGHT, 'only a few questions are out at once');
+    release();
+    consumer.gate = undefined;
+    await tick(50);
+    assert.equal(consumer.queries.length, LOSS_CHECKS_PER_ROUND, 'one round asks about a bounded number of slots');
+    clock.now += 1500;
+    await tick(50);
+    assert.equal(consumer.queries.length, 2 * LOSS_CHECKS_PER_ROUND);
+    assert.equal(new Set(consumer.queries).size, 2 * LOSS_CHECKS_PER_ROUND, 'the next round asks about slots not asked yet');
   });
 
   void it('resumes at the log start when told to (onDataLoss: continue)', async () => {
