@@ -107,7 +107,7 @@ async function connectProducer(bootstrap: string): Promise<{ producer: RdProduce
 }
 
 function flush(p: RdProducer): Promise<void> {
-  return new Promise((resolve, reject) => p.flush(120_000, (err: RdError | null) => (err ? reject(new Error(`flushing the load producer: ${err.message}`)) : resolve())));
+  return new Promise((resolve, reject) => p.flush(300_000, (err: RdError | null) => (err ? reject(new Error(`flushing the load producer (5 minutes): ${err.message}; the source broker could not take the load`)) : resolve())));
 }
 
 /**
