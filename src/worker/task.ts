@@ -159,7 +159,7 @@ export default async function relayTask(input: RelayTaskInput): Promise<RelayTas
             type: 'error',
             workerId,
             code: 'TXN_FATAL',
-            message: `the transactional producer "${tx.transactionalId}" cannot go on: ${describeError(err)}. If another strait process runs this flow with the same engine.instanceId, give each process its own.`,
+            message: `the transactional producer "${tx.transactionalId}" cannot go on: ${describeError(err)}. Fenced means a newer producer took this transactional id: another strait process running this flow with the same engine.instanceId (give each process its own), or the broker's transaction coordinator after this transaction outlived transaction.timeout.ms (the target unreachable longer than that; raise it in the target cluster's producer properties). Nothing committed is lost; a restart resumes from the offsets committed in the target.`,
             retriable: false,
             fatal: true,
           });

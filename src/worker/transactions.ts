@@ -95,6 +95,7 @@ export class TransactionLoop {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private ended = false;
+  private finishing = false;
   /** After a stall: no commit before this time; `stalledMs` says how long the stall was. */
   private holdUntil = 0;
   private stalledMs = 0;
@@ -122,6 +123,7 @@ export class TransactionLoop {
 
   /** Commits what is open (the last transaction) and stops the timer. */
   async finish(): Promise<void> {
+    this.finishing = true;
     clearTimeout(this.timer);
     await this.running;
     if (!this.ended) await this.cycle();
@@ -201,6 +203,25 @@ export class TransactionLoop {
     }
   }
 
+  /**
+   * abortTransaction until it succeeds, as long as librdkafka calls the failure retriable: an
+   * abort that timed out because the target is unreachable (a cut link) resumes when called
+   * again, and ending the task for it would stop a process that only has to wait. Not after
+   * finish() was called: shutdown does not wait for the link.
+   */
+  private async abortWithRetries(): Promise<void> {
+    for (;;) {
+      try {
+        await this.client.abortTransaction(this.options.timeoutMs);
+        return;
+      } catch (err) {
+        const c = classify(err);
+        if (!c.retriable || c.fatal || this.finishing) throw err;
+        await new Promise((r) => setTimeout(r, ABORT_RETRY_MS));
+      }
+    }
+  }
+
   private async abort(err: unknown): Promise<void> {
     const { client, relay } = this;
     const c = classify(err);
@@ -210,7 +231,7 @@ export class TransactionLoop {
       return;
     }
     try {
-      await client.abortTransaction(this.options.timeoutMs);
+      await this.abortWithRetries();
       // The abort purged what was still queued; its reports come back as purged, not failed.
       await waitUntil(() => relay.recordsInFlight === 0, this.options.timeoutMs);
       relay.abortHeld();
@@ -224,6 +245,9 @@ export class TransactionLoop {
     }
   }
 }
+
+/** After a retriable abort failure (the target did not answer in time), before the next try. */
+export const ABORT_RETRY_MS = 500;
 
 async function waitUntil(done: () => boolean, timeoutMs: number): Promise<void> {
   const until = Date.now() + timeoutMs;

@@ -130,7 +130,9 @@ async function newFlow(name: string, mode: Mode, topicConfig: Record<string, str
         ...(extra.metricsPort === undefined ? {} : { metricsPort: extra.metricsPort }),
         extraFlow: { mode, ...(mode === 'exactly-once' ? { transactionInterval: '300ms' } : {}), ...(extra.flow ?? {}) },
         engine: { instanceId, maxInFlightRecordsPerWorker: MAX_IN_FLIGHT, commitInterval: `${COMMIT_INTERVAL_MS}ms` },
-        targetProperties: { producer: { 'transaction.timeout.ms': 10_000, ...(extra.targetProducer ?? {}) } },
+        // Longer than the 30 s cut: a transaction open across it is not aborted (and its producer
+        // fenced) by the broker's transaction coordinator.
+        targetProperties: { producer: { 'transaction.timeout.ms': 60_000, ...(extra.targetProducer ?? {}) } },
       }),
   };
 }

@@ -73,8 +73,14 @@ class FakeTxProducer implements TargetProducer, TransactionalClient {
     for (const k of this.next.keys()) this.next.set(k, (this.next.get(k) ?? 0) + 1);
     return Promise.resolve();
   }
+  /** Abort failures to throw first (retriable timeouts, as while the target is unreachable). */
+  abortFailures = 0;
   abortTransaction(): Promise<void> {
     this.calls.push('abort');
+    if (this.abortFailures > 0) {
+      this.abortFailures--;
+      return Promise.reject(Object.assign(new Error('Timed out waiting for operation to finish, retry call to resume'), { isRetriable: true }));
+    }
     // Purged records come back as purged, not delivered.
     for (const p of this.queued.splice(0)) this.handler(-152, 'Local: Purged in queue', p.topic, p.partition, -1);
     for (const k of this.next.keys()) this.next.set(k, (this.next.get(k) ?? 0) + 1);
@@ -270,6 +276,25 @@ test('after a stall of its own the loop aborts the open transaction and commits 
   now += 2;
   await loop.cycle();
   assert.deepEqual(producer.sentOffsets.at(-1), [{ topic: 'src.t', partition: 0, offset: 4 }], 'committed once the hold is over and no lost assignment came');
+  relay.stop();
+  await running;
+});
+
+test('an abort that times out (the target unreachable) is tried again until it works, not the end of the task', async () => {
+  const { consumer, producer, relay, loop, events } = setup();
+  await loop.start();
+  relay.assign(0, 't', 0, 'src.t', 0);
+  consumer.batches.push([rec('t', 0, 0), rec('t', 0, 1)]);
+  const running = relay.run();
+  await tick();
+  producer.commitError = Object.assign(new Error('abortable'), { isTxnRequiresAbort: true });
+  producer.commitFailures = 1;
+  producer.abortFailures = 2;
+  await loop.cycle();
+  assert.equal(producer.calls.filter((c) => c === 'abort').length, 3, 'two timed-out aborts, then one that works');
+  assert.deepEqual(events.fatal, []);
+  assert.equal(events.aborted.length, 1);
+  assert.deepEqual(consumer.assigned.at(-1), { topic: 't', partition: 0, offset: 0 }, 'read again from the committed offset');
   relay.stop();
   await running;
 });
