@@ -27,7 +27,7 @@
  */
 import { appendFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { cpus, hostname, tmpdir, totalmem } from 'node:os';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { flag, flagBool, parseArgs, type FlagSpecs } from '../src/cli/args.js';
@@ -40,6 +40,8 @@ import { STRAIT_CLI, STRAIT_READY } from '../src/bench/strait-runner.js';
 import type { ProcSample } from '../src/bench/procstat.js';
 import { median } from '../src/bench/results.js';
 import { alignColumns } from '../src/cli/table.js';
+import { sleep } from '../src/demo/produce.js';
+import { machine, positiveInt } from './smoke.js';
 
 const RESULTS = fileURLToPath(new URL('../../bench/results/scale.jsonl', import.meta.url));
 const PREFIX = 'scale.t';
@@ -60,14 +62,7 @@ const SPECS: FlagSpecs = {
 };
 
 const MiB = 1024 * 1024;
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-function intFlag(value: string | undefined, name: string, fallback: number, min: number): number {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min) throw new Error(`--${name} is "${value}": give a whole number of at least ${min}`);
-  return n;
-}
 
 /** `a.b.c=v` into the document (numbers and booleans as such). */
 function applySetting(doc: Record<string, unknown>, setting: string): void {
@@ -178,14 +173,14 @@ function rssFigures(samples: readonly ProcSample[], from: number, to: number): {
 
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2), SPECS);
-  const topics = intFlag(flag(args, 'topics'), 'topics', 100, 1);
-  const partitions = intFlag(flag(args, 'partitions'), 'partitions', 100, 1);
-  const records = intFlag(flag(args, 'records'), 'records', 5, 1);
-  const rate = intFlag(flag(args, 'rate'), 'rate', 5000, 1);
-  const steadySec = intFlag(flag(args, 'steady'), 'steady', 120, 10);
+  const topics = positiveInt(flag(args, 'topics'), 'topics', 100, 1);
+  const partitions = positiveInt(flag(args, 'partitions'), 'partitions', 100, 1);
+  const records = positiveInt(flag(args, 'records'), 'records', 5, 1);
+  const rate = positiveInt(flag(args, 'rate'), 'rate', 5000, 1);
+  const steadySec = positiveInt(flag(args, 'steady'), 'steady', 120, 10);
   const workersFlag = flag(args, 'workers');
-  const workers = workersFlag === undefined ? undefined : intFlag(workersFlag, 'workers', 1, 1);
-  const port = intFlag(flag(args, 'port'), 'port', 30800, 1024);
+  const workers = workersFlag === undefined ? undefined : positiveInt(workersFlag, 'workers', 1, 1);
+  const port = positiveInt(flag(args, 'port'), 'port', 30800, 1024);
   const sets = args.flags.get('set') ?? [];
   const cpuProf = flag(args, 'cpu-prof');
   const cold = flagBool(args, 'cold');
@@ -329,7 +324,7 @@ async function main(): Promise<void> {
     const result = {
       date: new Date().toISOString(),
       command: `npm run bench:scale -- ${process.argv.slice(2).join(' ')}`.trim(),
-      machine: { host: hostname(), cores: cpus().length, cpu: cpus()[0]?.model, memoryGiB: Math.round(totalmem() / 2 ** 30) },
+      machine: machine(),
       node: process.version,
       topics,
       partitions,

@@ -65,7 +65,8 @@ export interface SmokeSettings {
   loadSeconds: number;
 }
 
-function positiveInt(value: string | undefined, name: string, fallback: number, min = 1): number {
+/** A whole-number flag of at least `min` (underscores allowed: 10_000), else `fallback`. */
+export function positiveInt(value: string | undefined, name: string, fallback: number, min = 1): number {
   if (value === undefined) return fallback;
   const n = Number(value.replace(/_/g, ''));
   if (!Number.isInteger(n) || n < min) throw new Error(`--${name} must be a whole number of at least ${min} (got ${JSON.stringify(value)})`);
