@@ -457,9 +457,19 @@ export class FlowCoordinator {
     this.targetPartitions.set(remote, have);
   }
 
-  private async onAssigned(parts: TopicPartition[]): Promise<void> {
-    if (this.closing || parts.length === 0) return;
+  private async onAssigned(assigned: TopicPartition[]): Promise<void> {
+    if (this.closing || assigned.length === 0) return;
     const { flow, log } = this.deps;
+    // A partition whose previous copy in this process still drains (a revoke that timed out,
+    // e.g. while the target was unreachable) waits for it. Decided before the start offsets are
+    // read: in exactly-once, that copy's open transaction may still commit, and a start read
+    // before it would copy its records again.
+    const parts: TopicPartition[] = [];
+    for (const p of assigned) {
+      if (this.channels.some((c) => c.isDraining(partitionKey(p.topic, p.partition)))) this.holdDraining(p);
+      else parts.push(p);
+    }
+    if (parts.length === 0) return;
     const committed = await this.member!.committed(parts);
     // What the source group holds now. In the exactly-once and offset-preserving modes the start
     // comes from the target and may be ahead of it: the source group is then brought up to the
@@ -501,6 +511,7 @@ export class FlowCoordinator {
         continue;
       }
       this.heldDiverged.delete(key);
+      this.drainWaitLogged.delete(key);
       if (pre) start = pre.offset;
       else if (start < 0) start = logStarts.get(key) ?? -1;
       const channel = this.leastLoaded();
@@ -574,6 +585,22 @@ export class FlowCoordinator {
     }
   }
 
+  /** Partitions held by holdDraining() whose wait was logged (once per wait). */
+  private readonly drainWaitLogged = new Set<string>();
+
+  private holdDraining(p: TopicPartition): void {
+    const key = partitionKey(p.topic, p.partition);
+    if (!this.drainWaitLogged.has(key)) {
+      this.drainWaitLogged.add(key);
+      this.deps.log.info(
+        { flow: this.deps.flow.name, topic: p.topic, partition: p.partition },
+        `flow ${this.deps.flow.name}: partition ${p.topic}-${p.partition} is held: records of its previous assignment are still in flight to ${this.deps.flow.target}; it starts from its committed offset once they are acknowledged or fail`,
+      );
+    }
+    this.heldForRetry.set(key, p);
+    this.retryHeld();
+  }
+
   /** Held partitions (see heldForRetry) are tried again while still ours. */
   private retryHeld(): void {
     if (this.retryTimer || this.closing) return;
@@ -610,6 +637,7 @@ export class FlowCoordinator {
   private async onRevoked(parts: TopicPartition[], lost: boolean): Promise<void> {
     const { flow, engine, log } = this.deps;
     for (const p of parts) this.heldForRetry.delete(partitionKey(p.topic, p.partition));
+    for (const p of parts) this.drainWaitLogged.delete(partitionKey(p.topic, p.partition));
     for (const p of parts) this.heldDiverged.delete(partitionKey(p.topic, p.partition));
     const owned = parts.map((p) => this.partitions.get(partitionKey(p.topic, p.partition))).filter((s): s is PartitionState => s !== undefined);
     if (owned.length === 0) return;

@@ -216,7 +216,12 @@ export class Engine {
           () => channel.markEnded(),
           (err: unknown) => {
             channel.markEnded();
-            if (!this.stopping) log.error({ flow: flow.name, worker: workerId, err: describeError(err) }, `flow ${flow.name}: worker ${workerId} failed: ${describeError(err)}`);
+            if (this.stopping) return;
+            // Its partitions stay assigned to this process but nobody copies them: stopping is
+            // what lets a supervisor (or the group, to another process) take them over.
+            const reason = `flow ${flow.name}: worker ${workerId} failed: ${describeError(err)}. strait stops; started again, it resumes from the committed offsets (nothing acknowledged is lost)`;
+            log.error({ flow: flow.name, worker: workerId, err: describeError(err) }, reason);
+            this.fatalResolve(reason);
           },
         );
         this.tasks.push(task);

@@ -159,7 +159,7 @@ export class TransactionLoop {
     const { timeoutMs } = this.options;
     await relay.pauseIntake();
     try {
-      if (relay.lostSinceCommit) throw Object.assign(new Error('the source group took the partitions away (assignment lost): another strait process may be writing them'), { isTxnRequiresAbort: true });
+      this.abortIfLost();
       if (this.stalledMs > 0) {
         const ms = this.stalledMs;
         this.stalledMs = 0;
@@ -170,15 +170,22 @@ export class TransactionLoop {
       // rd_kafka_flush() serves them from the calling (threadpool) thread too, and the two
       // threads hand reports of one partition to JavaScript out of order (native-notes/
       // flush-and-background-polling.md). Waiting costs at most linger.ms more.
-      await waitUntil(() => relay.recordsInFlight === 0, timeoutMs);
-      if (relay.recordsInFlight > 0) throw new Error(`${relay.recordsInFlight} record(s) still unacknowledged after ${timeoutMs} ms`);
+      // A refusal or a loss ends the wait: the transaction aborts anyway, and a refusal puts it in
+      // librdkafka's abortable state, where what is still queued is not sent, only purged by the
+      // abort (waiting for those acknowledgements held the transaction until it timed out).
+      await waitUntil(() => relay.recordsInFlight === 0 || relay.failedSinceCommit || relay.lostSinceCommit, timeoutMs);
       if (relay.failedSinceCommit) throw Object.assign(new Error('a record of this transaction was refused by the target'), { isTxnRequiresAbort: true });
+      if (relay.recordsInFlight > 0 && !relay.lostSinceCommit) throw new Error(`${relay.recordsInFlight} record(s) still unacknowledged after ${timeoutMs} ms`);
       const positions = relay.positions();
       if (positions.length === 0) return; // nothing produced: the open transaction stays open
+      // Checked again after every wait: the acknowledgements can take as long as a cut link
+      // lasts, and an assignment lost meanwhile must not be committed.
+      this.abortIfLost();
       await client.sendOffsets(
         positions.map((p) => ({ topic: p.targetTopic, partition: p.partition, offset: p.next })),
         timeoutMs,
       );
+      this.abortIfLost();
       await this.commitWithRetries();
       relay.releaseHeld();
       this.events.committed(positions.length);
@@ -188,6 +195,11 @@ export class TransactionLoop {
     } finally {
       relay.resumeIntake();
     }
+  }
+
+  /** Throws (to abort) once partitions were lost since the last commit. */
+  private abortIfLost(): void {
+    if (this.relay.lostSinceCommit) throw Object.assign(new Error('the source group took the partitions away (assignment lost): another strait process may be writing them'), { isTxnRequiresAbort: true });
   }
 
   private async commitWithRetries(): Promise<void> {

@@ -49,6 +49,11 @@ class FakeTxProducer implements TargetProducer, TransactionalClient {
       this.handler(0, undefined, p.topic, p.partition, off);
     }
   }
+  /** The broker refuses the first queued record (its delivery report carries `code`); the rest stay queued. */
+  refuseQueued(code: number, message: string): void {
+    const p = this.queued.shift();
+    if (p) this.handler(code, message, p.topic, p.partition, -1);
+  }
   async close(): Promise<void> {}
   initTransactions(): Promise<void> {
     this.calls.push('init');
@@ -213,6 +218,25 @@ test('a record refused for good aborts its transaction; its partition is read ag
   await running;
 });
 
+test('a record refused while others are still queued aborts at once: the abort purges them, nothing waits for their acknowledgements', async () => {
+  const { consumer, producer, relay, loop, events } = setup();
+  await loop.start();
+  relay.assign(0, 't', 0, 'src.t', 0);
+  relay.assign(1, 't', 1, 'src.t', 0);
+  producer.hold = true;
+  consumer.batches.push([rec('t', 0, 0), rec('t', 1, 0), rec('t', 1, 1)]);
+  const running = relay.run();
+  await tick();
+  producer.refuseQueued(10, 'Broker: Message size too large'); // t-0 offset 0; t-1's two records stay queued
+  await loop.cycle();
+  assert.ok(producer.calls.includes('abort'));
+  assert.ok(!producer.calls.includes('commit'));
+  // Waiting for t-1's records first would end in "still unacknowledged" after the call timeout.
+  assert.match(events.aborted[0] ?? '', /refused by the target/);
+  relay.stop();
+  await running;
+});
+
 test('a lost assignment (the group took the partitions away) aborts the open transaction instead of committing it', async () => {
   const { consumer, producer, ring, relay, loop, events, drained } = setup();
   await loop.start();
@@ -230,6 +254,29 @@ test('a lost assignment (the group took the partitions away) aborts the open tra
   assert.equal(producer.calls.at(-2), 'abort');
   assert.match(events.aborted[0] ?? '', /assignment lost/);
   assert.deepEqual(ring.entries.map((e) => e.slice(0, 3)), [[0, 2, 0]]);
+  assert.deepEqual(drained, [[0]], 'the slot is given up once the abort dropped its records');
+  relay.stop();
+  await running;
+});
+
+test('an assignment lost while the cycle waits for acknowledgements (a cut link) is aborted, not committed, once they come', async () => {
+  const { consumer, producer, relay, loop, events, drained } = setup();
+  await loop.start();
+  relay.assign(0, 't', 0, 'src.t', 0);
+  producer.hold = true;
+  consumer.batches.push([rec('t', 0, 0), rec('t', 0, 1)]);
+  const running = relay.run();
+  await tick();
+  loop.commitSoon(); // the cycle parks the loop and waits for the two records in flight
+  await tick();
+  relay.revoke([0], true); // the session expired meanwhile; its commitSoon() waits for the running cycle
+  await tick();
+  producer.deliver(); // the link is back: the acknowledgements come
+  for (let i = 0; i < 50 && !producer.calls.some((c) => c === 'commit' || c === 'abort'); i++) await tick();
+  assert.equal(producer.calls.filter((c) => c === 'commit').length, 0, 'nothing of the lost assignment is committed');
+  assert.ok(!producer.calls.includes('send'), 'no offsets are sent for it either');
+  assert.ok(producer.calls.includes('abort'));
+  assert.match(events.aborted[0] ?? '', /assignment lost/);
   assert.deepEqual(drained, [[0]], 'the slot is given up once the abort dropped its records');
   relay.stop();
   await running;
