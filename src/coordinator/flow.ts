@@ -514,6 +514,11 @@ export class FlowCoordinator {
       this.drainWaitLogged.delete(key);
       if (pre) start = pre.offset;
       else if (start < 0) start = logStarts.get(key) ?? -1;
+      const acknowledged = this.acknowledgedNotCommitted.get(key);
+      if (acknowledged !== undefined) {
+        this.acknowledgedNotCommitted.delete(key);
+        if (acknowledged > start) start = acknowledged;
+      }
       const channel = this.leastLoaded();
       const slot = channel.allocate(key);
       const targetTopic = remoteTopicName(flow, p.topic);
@@ -585,6 +590,17 @@ export class FlowCoordinator {
     }
   }
 
+  /**
+   * at-least-once: per partition this process gave up, the source position below which the target
+   * acknowledged every record, when the group did not get it committed (the assignment was
+   * lost: a cut link, a session that expired). When the group hands the partition back, it
+   * resumes from there instead of the older committed offset: nothing below it is missing on the
+   * target (this process wrote it), so starting there loses nothing and does not send again
+   * everything copied since the last commit that worked. Another process that copied the same
+   * range meanwhile only adds duplicates, which at-least-once allows.
+   */
+  private readonly acknowledgedNotCommitted = new Map<string, number>();
+
   /** Partitions held by holdDraining() whose wait was logged (once per wait). */
   private readonly drainWaitLogged = new Set<string>();
 
@@ -602,13 +618,17 @@ export class FlowCoordinator {
   }
 
   /** Held partitions (see heldForRetry) are tried again while still ours. */
-  private retryHeld(): void {
-    if (this.retryTimer || this.closing) return;
+  private retryHeld(delayMs = START_RETRY_MS): void {
+    if (this.closing) return;
+    if (this.retryTimer) {
+      if (delayMs >= START_RETRY_MS) return;
+      clearTimeout(this.retryTimer);
+    }
     this.retryTimer = setTimeout(() => {
       this.retryTimer = undefined;
       const parts = [...this.heldForRetry.values()];
       if (parts.length > 0 && !this.closing) void this.enqueue(() => this.onAssigned(parts.filter((p) => this.heldForRetry.has(partitionKey(p.topic, p.partition)))));
-    }, START_RETRY_MS);
+    }, delayMs);
   }
 
   /**
@@ -657,6 +677,9 @@ export class FlowCoordinator {
       }
     }
     for (const s of owned) {
+      // at-least-once: what the target acknowledged but the group did not take (a lost
+      // assignment, a failed final commit) is remembered for when the partition comes back.
+      if (flow.mode === 'at-least-once' && s.replicated > s.committed) this.acknowledgedNotCommitted.set(partitionKey(s.topic, s.partition), s.replicated);
       s.channel.free(s.slot);
       this.partitions.delete(partitionKey(s.topic, s.partition));
     }
@@ -745,8 +768,11 @@ export class FlowCoordinator {
       case 'dataLoss':
         this.onDataLoss(channel, msg);
         break;
-      case 'stopped':
       case 'revoked':
+        // A late confirmation (see WorkerChannel.free) may release a held partition: try now.
+        if (this.heldForRetry.size > 0 && this.channels.every((c) => c.drainingCount === 0)) this.retryHeld(0);
+        break;
+      case 'stopped':
         break;
     }
   }

@@ -157,7 +157,14 @@ async function produceSteadily(topic: string, from: number, count: number, durat
  */
 const ALO_DUPLICATE_BOUND = WORKERS * MAX_IN_FLIGHT + (COMMIT_INTERVAL_MS / 1000) * 100_000;
 
-async function finish(t: { diagnostic: (s: string) => void }, flow: Flow, strait: StraitProcess[], total: number, mode: Mode, what: string): Promise<void> {
+/**
+ * A partition the group took away from a live process and handed back to it (a cut longer than
+ * the session timeout) resumes after the last record the target acknowledged (README): only
+ * what was in flight then may be sent again.
+ */
+const ALO_DUPLICATE_BOUND_REASSIGNED = WORKERS * MAX_IN_FLIGHT;
+
+async function finish(t: { diagnostic: (s: string) => void }, flow: Flow, strait: StraitProcess[], total: number, mode: Mode, what: string, duplicateBound = ALO_DUPLICATE_BOUND): Promise<void> {
   const pairs = [{ source: flow.topic, target: `source.${flow.topic}`, partitions: PARTITIONS }];
   await waitForCatchUp(source, target, pairs, 120_000, flow.groupId);
   for (const p of strait) p.kill('SIGTERM');
@@ -166,7 +173,7 @@ async function finish(t: { diagnostic: (s: string) => void }, flow: Flow, strait
   t.diagnostic(`${mode}, ${what}: ${describeTally(tally)}`);
   assert.equal(tally.lost, 0, describeTally(tally));
   assert.deepEqual(tally.outOfOrder, [], describeTally(tally));
-  if (mode === 'at-least-once') assert.ok(tally.duplicates <= ALO_DUPLICATE_BOUND, `${tally.duplicates} duplicates, more than at-least-once allows (${ALO_DUPLICATE_BOUND})`);
+  if (mode === 'at-least-once') assert.ok(tally.duplicates <= duplicateBound, `${tally.duplicates} duplicates, more than at-least-once allows (${duplicateBound})`);
   else assert.equal(tally.duplicates, 0, describeTally(tally));
   assert.equal(tally.read - tally.duplicates, total);
 }
@@ -197,7 +204,7 @@ for (const [mode, style] of [
     while (sourceProxy.isCut || targetProxy.isCut) await sleep(100);
     t.diagnostic(`links healed after ${Date.now() - cutAt} ms`);
     await produceRecords(source, flow.topic, PARTITIONS, 60_000, 20_000, flow.topic);
-    await finish(t, flow, [strait], 80_000, mode, `a ${CUT_MS / 1000} s ${style} cut`);
+    await finish(t, flow, [strait], 80_000, mode, `a ${CUT_MS / 1000} s ${style} cut`, ALO_DUPLICATE_BOUND_REASSIGNED);
   });
 }
 
