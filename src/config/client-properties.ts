@@ -86,7 +86,7 @@ const COMMIT_WHY =
   'strait commits only offsets of records the target acknowledged; automatic commits could mark records copied before they are, and a crash would then lose them.';
 const IDEMPOTENT_WHY = "strait's producers are idempotent, so that retries can neither duplicate nor reorder records.";
 const DELIVERY_WHY =
-  'strait retries a record until the target takes it (0 = no timeout): a record is never given up on and skipped. While the target is unreachable the producer queue fills and fetching pauses.';
+  'strait retries a record until the target takes it (0 = no timeout): a record is never given up on and skipped. While the target is unreachable the producer queue fills and fetching pauses. In exactly-once mode strait sets half of `transaction.timeout.ms` instead (librdkafka requires at most the transaction timeout): a record that times out aborts its transaction, whose records are then sent again from the committed offsets.';
 const GROUP_WHY = "strait's coordinator moves partitions between processes incrementally and relies on the classic protocol with cooperative-sticky assignment.";
 
 /** Decided per property; the reference in docs/config.md is rendered from this table. */

@@ -138,6 +138,9 @@ class PartitionState {
   }
 }
 
+/** How long a created remote topic's partitions are waited for (see waitServed). */
+const SERVED_WAIT_MS = 30_000;
+
 export class FlowCoordinator {
   private readonly partitions = new Map<string, PartitionState>();
   private readonly channels: WorkerChannel[] = [];
@@ -439,7 +442,10 @@ export class FlowCoordinator {
         this.warn(`create:${remote}`, `creating ${remote} with the source's configs failed (${describeError(err)}); creating it without them`);
         return targetAdmin.createTopic(remote, partitions, flow.replicationFactor);
       });
-      if (created) log.info({ flow: flow.name, topic: remote, partitions }, `flow ${flow.name}: created remote topic ${remote} with ${partitions} partitions on ${flow.target}`);
+      if (created) {
+        log.info({ flow: flow.name, topic: remote, partitions }, `flow ${flow.name}: created remote topic ${remote} with ${partitions} partitions on ${flow.target}`);
+        await this.waitServed(remote, 0, partitions);
+      }
       have = partitions;
       if (!created) have = (await targetAdmin.describeTopics([remote]))[0]?.partitions ?? partitions;
     }
@@ -447,6 +453,7 @@ export class FlowCoordinator {
       try {
         await targetAdmin.createPartitions(remote, partitions);
         log.info({ flow: flow.name, topic: remote, partitions }, `flow ${flow.name}: remote topic ${remote} grew from ${have} to ${partitions} partitions`);
+        await this.waitServed(remote, have, partitions);
         have = partitions;
       } catch (err) {
         // Another process of the flow (or an operator) may have grown it meanwhile: fine if so.
@@ -455,6 +462,33 @@ export class FlowCoordinator {
       }
     }
     this.targetPartitions.set(remote, have);
+  }
+
+  /**
+   * Waits (up to SERVED_WAIT_MS) until the target answers for partitions [from, to) of a topic
+   * strait just created or grew: for moments after that, a broker answers "unknown topic or
+   * partition" or "not leader". At-least-once reads such a record again (src/worker/relay.ts),
+   * but in exactly-once the first record of a transaction sent there made the broker refuse the
+   * producer's epoch and ended the worker (a fresh remote heartbeats topic did so at start).
+   */
+  private async waitServed(topic: string, from: number, to: number): Promise<void> {
+    const admin = this.deps.targetAdmin;
+    if (!admin.listOffsets || to <= from) return;
+    const parts = Array.from({ length: to - from }, (_, i) => ({ topic, partition: from + i }));
+    const until = Date.now() + SERVED_WAIT_MS;
+    for (;;) {
+      try {
+        const ends = await admin.listOffsets(parts, 'latest');
+        if (ends.length === parts.length && ends.every((e) => e.offset >= 0)) return;
+      } catch {
+        // not served yet
+      }
+      if (Date.now() >= until || this.closing) {
+        this.warn(`served:${topic}`, `partitions ${from}..${to - 1} of ${topic} on ${this.deps.flow.target} are not served ${SERVED_WAIT_MS / 1000} s after they were created; replicating anyway`);
+        return;
+      }
+      await new Promise((r) => setTimeout(r, 200));
+    }
   }
 
   private async onAssigned(assigned: TopicPartition[]): Promise<void> {

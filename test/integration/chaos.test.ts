@@ -53,6 +53,7 @@ import { rdkafka, type RdError } from '../../src/kafka/binding.js';
 import { uniqueName } from '../helpers/clusters.js';
 import { produceRecords } from '../helpers/records.js';
 import { StraitProcess, writeConfig } from '../helpers/strait-process.js';
+import { metricsUrl, sample, scrape } from '../helpers/metrics-scrape.js';
 import { waitForCatchUp } from '../helpers/replication.js';
 import { FaultProxy } from '../helpers/fault-proxy.js';
 import { describeTally, tallyTarget } from '../helpers/verifier.js';
@@ -293,20 +294,6 @@ async function produceBig(topic: string, partition: number, size: number): Promi
   }
 }
 
-async function metricsBase(p: StraitProcess): Promise<string> {
-  await p.waitForLog(/metrics on http:\/\/[^/]+\/metrics/);
-  return /metrics on (http:\/\/[^/\s"]+)\/metrics/.exec(p.log())![1];
-}
-
-function sample(text: string, name: string, labels: Record<string, string> = {}): number | undefined {
-  for (const line of text.split('\n')) {
-    const m = /^([a-z_]+)(?:\{([^}]*)\})? (\S+)$/.exec(line);
-    if (!m || m[1] !== name) continue;
-    if (Object.entries(labels).every(([k, v]) => (m[2] ?? '').includes(`${k}="${v}"`))) return Number(m[3]);
-  }
-  return undefined;
-}
-
 for (const [mode, limit] of [
   ['exactly-once', 'topic'],
   ['at-least-once', 'producer'],
@@ -336,7 +323,7 @@ for (const [mode, limit] of [
       }),
       t,
     );
-    const base = await metricsBase(strait);
+    const base = await metricsUrl(strait);
     const stopped = new RegExp(`partition ${flow.topic}-1 stopped at source offset 1000`);
     await strait.waitForLog(stopped, 60_000);
     // The other partitions all arrive; partition 1 up to the big record.
@@ -357,7 +344,7 @@ for (const [mode, limit] of [
     assert.equal(lines.length, 1, `the refusal is reported once:\n${lines.join('\n')}`);
     assert.match(lines[0], /cluster \\?"target\\?" topic \\?"source\./, 'the error names the target cluster and topic');
     assert.match(lines[0], limit === 'topic' ? /max\.message\.bytes/ : /message\.max\.bytes/, 'the error names the setting to raise');
-    const metrics = await (await fetch(`${base}/metrics`)).text();
+    const metrics = await scrape(base);
     assert.equal(sample(metrics, 'strait_records_failed_total'), 1, 'one record failed for good');
     assert.equal(sample(metrics, 'strait_partition_error', { topic: flow.topic, partition: '1' }), 1, 'partition 1 is reported stopped');
     const status = (await (await fetch(`${base}/status`)).json()) as { flows: { partitions: { topic: string; partition: number; error?: string }[] }[] };

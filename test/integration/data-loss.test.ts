@@ -14,6 +14,7 @@ import type { StatusDocument } from '../../src/metrics/server.js';
 import { getClusters, uniqueName } from '../helpers/clusters.js';
 import { BASE_TIMESTAMP, produceRecords, readPartition } from '../helpers/records.js';
 import { StraitProcess, writeConfig } from '../helpers/strait-process.js';
+import { metricsUrl, sample, scrape } from '../helpers/metrics-scrape.js';
 import { waitForCatchUp } from '../helpers/replication.js';
 
 const PARTITIONS = 3;
@@ -37,27 +38,6 @@ function lossLines(p: StraitProcess): LogLine[] {
     .filter((l) => l.startsWith('{'))
     .map((l) => JSON.parse(l) as LogLine)
     .filter((l) => l.msg.includes('DATA LOSS'));
-}
-
-async function metricsUrl(p: StraitProcess): Promise<string> {
-  await p.waitForLog(/metrics on http:\/\/[^/]+\/metrics/);
-  return /metrics on (http:\/\/[^/\s"]+)\/metrics/.exec(p.log())![1];
-}
-
-async function scrape(base: string): Promise<string> {
-  const res = await fetch(`${base}/metrics`);
-  assert.equal(res.status, 200);
-  return res.text();
-}
-
-/** The value of a sample whose labels include all of `labels`; undefined when absent. */
-function sample(text: string, name: string, labels: Record<string, string>): number | undefined {
-  for (const line of text.split('\n')) {
-    const m = /^([a-z_]+)\{([^}]*)\} (\S+)$/.exec(line);
-    if (!m || m[1] !== name) continue;
-    if (Object.entries(labels).every(([k, v]) => m[2].includes(`${k}="${v}"`))) return Number(m[3]);
-  }
-  return undefined;
 }
 
 /** waitForCatchUp on a group, retried while the fresh group's coordinator is not ready yet. */

@@ -10,6 +10,7 @@ import { ConfigError, type ConfigProblem } from '../../src/util/errors.js';
 import { parseConfigWithWarnings } from '../../src/config/load.js';
 import { LIBRDKAFKA_PROPERTIES, LIBRDKAFKA_VERSION } from '../../src/config/librdkafka-properties.js';
 import { propertiesFor } from '../../src/config/client-properties.js';
+import { transactionalProducerConfig } from '../../src/kafka/client-config.js';
 import { isSecretName, REDACTED } from '../../src/config/redact.js';
 
 /** A valid file with `lines` added under clusters.east (YAML, indented 4). */
@@ -234,5 +235,15 @@ void describe('secrets', () => {
       assert.ok(err instanceof ConfigError);
       assert.ok(!err.message.includes('hunter2'), err.message);
     }
+  });
+});
+
+void describe('exactly-once producer', () => {
+  const cluster = (producer: Record<string, string | number>) => ({ alias: 'b', properties: { 'bootstrap.servers': 'b:9092' }, consumer: {}, producer, admin: {} }) as never;
+  void test('a record times out at half the transaction timeout, so a stuck record aborts the transaction before the broker fences the producer', () => {
+    assert.equal(transactionalProducerConfig(cluster({}), 'c', 'tx')['message.timeout.ms'], 30_000);
+    const raised = transactionalProducerConfig(cluster({ 'transaction.timeout.ms': 300_000 }), 'c', 'tx');
+    assert.equal(raised['message.timeout.ms'], 150_000);
+    assert.equal(raised['transactional.id'], 'tx');
   });
 });
