@@ -55,7 +55,7 @@ export interface TopicAdmin {
   createTopic(topic: string, partitions: number, replicationFactor: number, config?: Record<string, string>): Promise<boolean>;
   createPartitions(topic: string, total: number): Promise<void>;
   /** Log start or end offsets (one request per broker); absent in fakes that do not need it. */
-  listOffsets?(partitions: { topic: string; partition: number }[], which: 'earliest' | 'latest'): Promise<{ topic: string; partition: number; offset: number }[]>;
+  listOffsets?(partitions: { topic: string; partition: number }[], which: 'earliest' | 'latest', timeoutMs?: number): Promise<{ topic: string; partition: number; offset: number }[]>;
   close(): void;
 }
 
@@ -139,7 +139,9 @@ class PartitionState {
 }
 
 /** How long a created remote topic's partitions are waited for (see waitServed). */
-const SERVED_WAIT_MS = 30_000;
+const SERVED_WAIT_MS = 15_000;
+/** One try of that wait. */
+const SERVED_TRY_MS = 2_000;
 
 export class FlowCoordinator {
   private readonly partitions = new Map<string, PartitionState>();
@@ -465,20 +467,22 @@ export class FlowCoordinator {
   }
 
   /**
-   * Waits (up to SERVED_WAIT_MS) until the target answers for partitions [from, to) of a topic
-   * strait just created or grew: for moments after that, a broker answers "unknown topic or
-   * partition" or "not leader". At-least-once reads such a record again (src/worker/relay.ts),
-   * but in exactly-once the first record of a transaction sent there made the broker refuse the
-   * producer's epoch and ended the worker (a fresh remote heartbeats topic did so at start).
+   * exactly-once: waits (up to SERVED_WAIT_MS) until the target answers for partitions
+   * [from, to) of a topic strait just created or grew. For moments after that, a broker answers
+   * "unknown topic or partition" or "not leader", and the first record of a transaction sent
+   * there made the broker refuse the producer's epoch, which ended the worker (a fresh remote
+   * heartbeats topic did so at start). The other modes do not wait: the relay reads such a record
+   * again (src/worker/relay.ts), and an admin client whose metadata predates the topic can take
+   * its whole request timeout to answer, which slowed every start.
    */
   private async waitServed(topic: string, from: number, to: number): Promise<void> {
     const admin = this.deps.targetAdmin;
-    if (!admin.listOffsets || to <= from) return;
+    if (this.deps.flow.mode !== 'exactly-once' || !admin.listOffsets || to <= from) return;
     const parts = Array.from({ length: to - from }, (_, i) => ({ topic, partition: from + i }));
     const until = Date.now() + SERVED_WAIT_MS;
     for (;;) {
       try {
-        const ends = await admin.listOffsets(parts, 'latest');
+        const ends = await admin.listOffsets(parts, 'latest', SERVED_TRY_MS);
         if (ends.length === parts.length && ends.every((e) => e.offset >= 0)) return;
       } catch {
         // not served yet

@@ -139,11 +139,11 @@ export class KafkaAdmin {
   }
 
   /** Earliest (log start) or latest (end) offsets of the given partitions. */
-  listOffsets(partitions: { topic: string; partition: number }[], which: 'earliest' | 'latest'): Promise<PartitionOffsets[]> {
+  listOffsets(partitions: { topic: string; partition: number }[], which: 'earliest' | 'latest', timeoutMs = DEFAULT_TIMEOUT_MS): Promise<PartitionOffsets[]> {
     if (partitions.length === 0) return Promise.resolve([]);
     const spec = which === 'earliest' ? rdkafka.OffsetSpec.EARLIEST : rdkafka.OffsetSpec.LATEST;
     return new Promise((resolve, reject) => {
-      this.client.listOffsets(partitions.map((p) => ({ topic: p.topic, partition: p.partition, offset: spec })), { timeout: DEFAULT_TIMEOUT_MS }, (err, result) => {
+      this.client.listOffsets(partitions.map((p) => ({ topic: p.topic, partition: p.partition, offset: spec })), { timeout: timeoutMs }, (err, result) => {
         if (err) return reject(this.fail(err, `listing ${which} offsets`, [{ operation: 'Describe', resource: 'topic', names: [...new Set(partitions.map((p) => p.topic))] }]));
         for (const r of result) if (r.error) return reject(this.fail(r.error, `listing ${which} offsets`, [{ operation: 'Describe', resource: 'topic', names: [r.topic] }], r.topic, r.partition));
         resolve(result.map((r) => ({ topic: r.topic, partition: r.partition, offset: r.offset })));
