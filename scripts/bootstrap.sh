@@ -56,6 +56,13 @@ else
   # Build from source against Debian's libraries: the prebuilt download and the bundled
   # dependency downloads are not reachable from every machine, and the patch needs a rebuild.
   say "building librdkafka and the binding from source (about a minute on 2 cores)"
+  # node-gyp downloads Node's headers unless told where they are; nodejs.org is not reachable
+  # from every machine. Headers installed with this very Node (Debian's nodejs-dev/libnode-dev
+  # under /usr/include/node) serve, when npm has no nodedir of its own.
+  headers_version=$(sed -n 's/^#define NODE_\(MAJOR\|MINOR\|PATCH\)_VERSION \([0-9]*\)$/\2/p' /usr/include/node/node_version.h 2>/dev/null | paste -sd.)
+  if [ -z "${npm_config_nodedir:-}" ] && [ "$(npm config get nodedir)" = "undefined" ] && [ "v$headers_version" = "$(node -v)" ]; then
+    export npm_config_nodedir=/usr
+  fi
   CKJS_LINKING=dynamic npm_config_build_from_source=true npm rebuild --no-audit --no-fund --loglevel=error >node_modules/.strait-build.log 2>&1 \
     || { tail -n 40 node_modules/.strait-build.log >&2; die "building the binding failed; full log in node_modules/.strait-build.log"; }
   [ -f "$binding" ] || die "the binding was not built ($binding missing); see node_modules/.strait-build.log"
