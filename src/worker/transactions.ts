@@ -175,12 +175,12 @@ export class TransactionLoop {
       // abort (waiting for those acknowledgements held the transaction until it timed out).
       await waitUntil(() => relay.recordsInFlight === 0 || relay.failedSinceCommit || relay.lostSinceCommit, timeoutMs);
       if (relay.failedSinceCommit) throw Object.assign(new Error('a record of this transaction was refused by the target'), { isTxnRequiresAbort: true });
-      if (relay.recordsInFlight > 0 && !relay.lostSinceCommit) throw new Error(`${relay.recordsInFlight} record(s) still unacknowledged after ${timeoutMs} ms`);
-      const positions = relay.positions();
-      if (positions.length === 0) return; // nothing produced: the open transaction stays open
       // Checked again after every wait: the acknowledgements can take as long as a cut link
       // lasts, and an assignment lost meanwhile must not be committed.
       this.abortIfLost();
+      if (relay.recordsInFlight > 0) throw new Error(`${relay.recordsInFlight} record(s) still unacknowledged after ${timeoutMs} ms`);
+      const positions = relay.positions();
+      if (positions.length === 0) return; // nothing produced: the open transaction stays open
       await client.sendOffsets(
         positions.map((p) => ({ topic: p.targetTopic, partition: p.partition, offset: p.next })),
         timeoutMs,
