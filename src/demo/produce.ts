@@ -140,11 +140,13 @@ export class PacedProducer {
   private next = 0;
   private readonly seqs: number[];
   private stopped = false;
+  /** Records skipped by the buckets of earlier rates (setRate starts a fresh bucket). */
+  private skippedBefore = 0;
 
   constructor(
     bootstrap: string,
     private readonly topics: PacedTopic[],
-    readonly ratePerSecond: number,
+    private rate: number,
     private readonly makeRecord: (topic: PacedTopic, seq: number, timestamp: number) => SampleRecord,
     private readonly tickMs = 10,
     /** Extra producer properties (e.g. compression.type). */
@@ -160,13 +162,28 @@ export class PacedProducer {
   }
 
   get skipped(): number {
-    return this.bucket?.skipped ?? 0;
+    return this.skippedBefore + (this.bucket?.skipped ?? 0);
+  }
+
+  get ratePerSecond(): number {
+    return this.rate;
+  }
+
+  /**
+   * Switches to another rate from now on (the bench's latency phases). A fresh bucket: tokens
+   * saved up at the old rate are not sent as a burst at the new one.
+   */
+  setRate(ratePerSecond: number): void {
+    const next = new TokenBucket(ratePerSecond, Date.now());
+    this.skippedBefore += this.bucket?.skipped ?? 0;
+    this.rate = ratePerSecond;
+    if (this.bucket) this.bucket = next;
   }
 
   async start(): Promise<void> {
     await this.producer.connect();
     // The schedule starts once connected: the connection time is not owed as a burst.
-    this.bucket = new TokenBucket(this.ratePerSecond, Date.now());
+    this.bucket = new TokenBucket(this.rate, Date.now());
     const tick = (): void => {
       if (this.stopped) return;
       this.sendDue();
@@ -179,7 +196,7 @@ export class PacedProducer {
     const bucket = this.bucket!;
     const now = Date.now();
     const due = bucket.available(now);
-    const room = Math.max(0, MAX_OUTSTANDING_SECONDS * Math.ceil(this.ratePerSecond) - this.producer.outstanding);
+    const room = Math.max(0, MAX_OUTSTANDING_SECONDS * Math.ceil(this.rate) - this.producer.outstanding);
     const n = Math.min(due, room);
     let sent = 0;
     for (; sent < n; sent++) {
