@@ -28,6 +28,11 @@ function rateOf(system: SystemId, size: number): number {
   return size > nearest ? (table[nearest] * nearest) / size : table[nearest];
 }
 
+/** How long one latency run offers load: a warm-up and a measured stretch per rate. */
+export function latencyLoadSeconds(l: BenchOptions['latency']): number {
+  return l ? l.rates.length * (l.warmupSeconds + l.seconds) : 0;
+}
+
 export interface PlannedStep {
   scenario: 'loopback' | 'wan' | 'latency';
   system: SystemId;
@@ -39,7 +44,7 @@ export function estimateSeconds(o: Pick<BenchOptions, 'sizes' | 'records' | 'lat
   for (const size of o.sizes) sec += (o.records[size] * (size + 8)) / 1e6 / PRELOAD_MB_PER_SEC;
   for (const r of runs) {
     sec += PER_RUN_SEC;
-    if (r.scenario === 'latency') sec += o.latency?.seconds ?? 0;
+    if (r.scenario === 'latency') sec += latencyLoadSeconds(o.latency);
     else sec += o.records[r.size] / rateOf(r.system, r.size) / (r.scenario === 'wan' ? 0.8 : 1);
   }
   return sec;

@@ -16,9 +16,10 @@
  *     under its own cluster aliases (s007 -> t007: remote topic s007.<topic>, MM2's internal
  *     topics named after them too), which are deleted after the run;
  *  5. in each repetition, each replicator also runs once on a fresh, empty live topic that a
- *     steady producer writes at a fixed rate (well below every system's maximum); replication
- *     latency is read from both clusters afterwards (measure.ts). Separate runs, so the copy runs
- *     replicate one topic and nothing else;
+ *     steady producer writes at fixed rates, one after the other in the same run (phases, lowest
+ *     first, each a warm-up and a measured stretch); replication latency is read from both
+ *     clusters afterwards (measure.ts), per phase by the records' source append times. Separate
+ *     runs, so the copy runs replicate one topic and nothing else;
  *  6. the cross-region case: the replicators copy the same topic through the proxy;
  *  7. results.json (every raw figure), summary.md and report.html in the results folder.
  */
@@ -39,14 +40,14 @@ import { Sandbox } from '../sandbox/sandbox.js';
 import { sleep } from '../sandbox/processes.js';
 import { bulkRecord, preloadTopic, recordBytes, sizeLabel, valuePool, writePayloadFile, type BulkTopic } from './data.js';
 import { describeMachine, waitForIdle, type IdleWait } from './machine.js';
-import { LOG_APPEND_TIME, appendSpan, measureLatency, partitionsOf, TopicCounter, type LatencyFigures } from './measure.js';
+import { LOG_APPEND_TIME, appendSpan, measureLatency, partitionsOf, phaseSchedule, TopicCounter, type PhaseFigures, type PhaseWindow } from './measure.js';
 import { startMm2 } from './mm2.js';
 import { runLimit, type LimitOutputs } from './perf-tools.js';
 import { loadAverage1, MachineSampler, ProcSampler, resourceFigures } from './procstat.js';
 import { DelayProxy, freePort } from './proxy.js';
 import { summarizeProfiles, type ProfileSummary } from './profile.js';
 import { describeExit, type ReplicatorProcess } from './replicator.js';
-import { SYSTEM_LABELS, type BenchOptions, type BenchResults, type ReplicatorId, type RunResult, type Scenario, type SystemId } from './results.js';
+import { RATE_REACHED_SHARE, rateReached, SYSTEM_LABELS, type BenchOptions, type BenchResults, type LatencyPhase, type ReplicatorId, type RunResult, type Scenario, type SystemId } from './results.js';
 import { writeReports } from './report.js';
 import { BenchStatus } from './status.js';
 import { startStrait } from './strait-runner.js';
@@ -249,7 +250,7 @@ export async function runBench(o: BenchOptions): Promise<BenchResults> {
   const finished = new Date();
   const { outDir: _out, sandboxDir: _sd, command, note, ...options } = o;
   const results: BenchResults = {
-    version: 1,
+    version: 2,
     startedAt: started.toISOString(),
     finishedAt: finished.toISOString(),
     durationSec: Math.round((finished.getTime() - started.getTime()) / 1000),
@@ -339,8 +340,12 @@ async function compressLogs(dir: string): Promise<void> {
 export function describeRun(r: RunResult): string {
   if (!r.ok) return `failed: ${r.error?.split('\n')[0] ?? 'unknown error'}`;
   if (r.latency) {
-    const cores = r.cpu ? `, ${(r.cpu.windowSec / r.latency.seconds).toFixed(2)} cores busy` : '';
-    return `latency p50 ${r.latency.p50} ms, p99 ${r.latency.p99} ms, p99.9 ${r.latency.p999} ms over ${formatInteger(r.latency.count)} records${cores}, peak RSS ${Math.round((r.peakRssBytes ?? 0) / 2 ** 20)} MiB`;
+    const phases = r.latency.phases.map((p) => {
+      const cores = p.cpu ? `, ${p.cpu.cores.toFixed(2)} cores busy` : '';
+      const short = rateReached(p) ? '' : ` (NOT reached: ${formatInteger(p.achievedPerSec ?? 0)} records/s)`;
+      return `at ${formatInteger(p.ratePerSec)} records/s${short}: p50 ${p.p50} ms, p99 ${p.p99} ms, p99.9 ${p.p999} ms over ${formatInteger(p.count)} records${cores}`;
+    });
+    return `latency ${phases.join('; ')}; peak RSS ${Math.round((r.peakRssBytes ?? 0) / 2 ** 20)} MiB`;
   }
   const parts = [`${formatInteger(r.recordsPerSec ?? 0)} records/s`, `${(r.mbPerSec ?? 0).toFixed(1)} MB/s`];
   if (r.cpu) parts.push(`${r.cpu.perGB.toFixed(1)} CPU s/GB`);
@@ -438,6 +443,7 @@ async function replicatorRun(ctx: Context, spec: RunSpec, head: string): Promise
     proc = undefined;
     const samples = stopped.samples;
     result.samples = samples;
+    // A latency run's figures are over its whole loaded span (every phase); each phase has its own below.
     const res = resourceFigures(samples, window.fromMs, window.toMs);
     const bytes = window.records * recordBytes(spec.size);
     result.cpu = {
@@ -460,17 +466,21 @@ async function replicatorRun(ctx: Context, spec: RunSpec, head: string): Promise
     result.context = context;
 
     if (latency) {
-      const figures: LatencyFigures = await measureLatency({
+      const windows = window.phases ?? [];
+      const measuredLatency = await measureLatency({
         sourceBootstrap: ctx.sourceBootstrap,
         sourceTopic,
         targetBootstrap: ctx.targetBootstrap,
         targetTopic: remoteTopic,
         partitions: bulk.partitions,
-        fromMs: window.fromMs,
+        windows,
       });
-      result.latency = { ...figures, ratePerSec: latency.ratePerSec, seconds: latency.seconds, size: latency.size, produced: window.produced ?? 0 };
-      if (figures.missing > 0) throw new Error(`${formatInteger(figures.missing)} of ${formatInteger(window.produced ?? 0)} live records never reached the target`);
-      if (figures.duplicates > 0) result.error = `${formatInteger(figures.duplicates)} live records reached the target more than once`;
+      const cpuSec = samples.length > 0 ? (from: number, to: number) => resourceFigures(samples, from, to).windowCpuSec : undefined;
+      const phases = latencyPhases(windows, measuredLatency.phases, recordBytes(spec.size), cpuSec, (from, to) => machine.busyShare(from, to));
+      const { missing, duplicates } = measuredLatency;
+      result.latency = { size: latency.size, produced: window.produced ?? 0, missing, duplicates, phases };
+      if (missing > 0) throw new Error(`${formatInteger(missing)} of ${formatInteger(window.produced ?? 0)} live records never reached the target`);
+      if (duplicates > 0) result.error = `${formatInteger(duplicates)} live records reached the target more than once`;
     } else {
       const span = await appendSpan(ctx.targetBootstrap, remoteTopic, bulk.partitions);
       if (span.records < bulk.records) throw new Error(`the target holds ${formatInteger(span.records)} of ${formatInteger(bulk.records)} records`);
@@ -507,6 +517,8 @@ interface Window {
   records: number;
   /** For a fixed load: every record the producer wrote, warm-up included. */
   produced?: number;
+  /** For a fixed load: its phases, one per rate. */
+  phases?: PhaseWindow[];
 }
 
 /**
@@ -562,21 +574,23 @@ async function bulkCopy(ctx: Context, proc: ReplicatorProcess, result: RunResult
 }
 
 /**
- * The fixed load: a steady producer writes the live topic from the replicator's start; once the
- * first record arrived on the target (the replicator is up and copying) and a warm-up passed,
- * records count for the latency for the configured duration. Returns the measured stretch.
+ * The fixed load: a steady producer writes the live topic from the replicator's start at the
+ * lowest rate; once the first record arrived on the target (the replicator is up and copying),
+ * the phases run back to back, each rate for a warm-up and then the measured stretch. Returns the
+ * span from the first measured stretch to the end of the last, with the phases.
  */
 async function fixedLoad(ctx: Context, proc: ReplicatorProcess, result: RunResult, parts: { topic: string; partition: number }[], liveTopic: string, head: string): Promise<Window> {
   const latency = ctx.o.latency!;
+  const rates = [...latency.rates].sort((a, b) => a - b);
   const pool = valuePool(latency.size);
   const counter = new TopicCounter('target', ctx.targetBootstrap);
-  const producer = new PacedProducer(ctx.sourceBootstrap, [{ name: liveTopic, kind: 'live', partitions: parts.length }], latency.ratePerSec, (t, seq, ts) => ({
+  const producer = new PacedProducer(ctx.sourceBootstrap, [{ name: liveTopic, kind: 'live', partitions: parts.length }], rates[0], (t, seq, ts) => ({
     ...bulkRecord(pool, t.partitions, seq, ts),
     key: Buffer.from(`L${seq}`),
   }));
   const startedAt = proc.startedAt;
   const deadline = startedAt + ctx.o.runTimeoutSec * 1000;
-  let window: Window | undefined;
+  let phases: PhaseWindow[];
   let produced: number;
   await producer.start();
   try {
@@ -588,20 +602,14 @@ async function fixedLoad(ctx: Context, proc: ReplicatorProcess, result: RunResul
       await sleep(500);
       noteReady(proc, result);
       copied = await counter.count(parts);
-      ctx.status.show(`${head}: ${result.readySec === undefined ? 'starting' : 'ready'}, producing ${formatInteger(latency.ratePerSec)} records/s · ${formatSeconds(Date.now() - startedAt)}`);
+      ctx.status.show(`${head}: ${result.readySec === undefined ? 'starting' : 'ready'}, producing ${formatInteger(rates[0])} records/s · ${formatSeconds(Date.now() - startedAt)}`);
     }
     result.startupSec = round((Date.now() - startedAt) / 1000, 2);
-    const fromMs = Date.now() + latency.warmupSeconds * 1000;
-    const toMs = fromMs + latency.seconds * 1000;
-    while (Date.now() < toMs) {
-      if (ctx.stopRequested()) throw new Error('stopped by request');
-      if (!proc.running) throw new Error(`${proc.launch.name} exited during the fixed load:\n${proc.tail()}`);
-      await sleep(1000);
-      const now = Date.now();
-      const phase = now < fromMs ? `warming up ${Math.ceil((fromMs - now) / 1000)} s` : `measuring, ${Math.ceil((toMs - now) / 1000)} s left`;
-      ctx.status.show(`${head}: fixed load ${formatInteger(latency.ratePerSec)} records/s · ${phase} · produced ${formatInteger(producer.counts.acked)} · copied ${formatInteger(await counter.count(parts))}`);
+    phases = phaseSchedule(rates, latency.seconds, latency.warmupSeconds, Date.now());
+    for (const [i, phase] of phases.entries()) {
+      if (i > 0) producer.setRate(phase.ratePerSec);
+      await runPhase(ctx, proc, phase, `${head}: phase ${i + 1}/${phases.length}, ${formatInteger(phase.ratePerSec)} records/s`, producer, () => counter.count(parts));
     }
-    window = { fromMs, toMs, records: 0 };
   } finally {
     produced = (await producer.stop()).acked;
   }
@@ -609,8 +617,55 @@ async function fixedLoad(ctx: Context, proc: ReplicatorProcess, result: RunResul
   const catchUpUntil = Date.now() + 60_000;
   while ((await counter.count(parts)) < produced && Date.now() < catchUpUntil) await sleep(250);
   counter.close();
-  const measuredRecords = Math.round(((window.toMs - window.fromMs) / 1000) * latency.ratePerSec);
-  return { ...window, records: measuredRecords, produced };
+  const fromMs = phases[0].fromMs;
+  const toMs = phases[phases.length - 1].toMs;
+  return { fromMs, toMs, records: Math.round(offeredRecords(phases, fromMs, toMs)), produced, phases };
+}
+
+/** One phase of the fixed load, with the live status, until its measured stretch ends. */
+async function runPhase(ctx: Context, proc: ReplicatorProcess, phase: PhaseWindow, label: string, producer: PacedProducer, copied: () => Promise<number>): Promise<void> {
+  while (Date.now() < phase.toMs) {
+    if (ctx.stopRequested()) throw new Error('stopped by request');
+    if (!proc.running) throw new Error(`${proc.launch.name} exited during the fixed load:\n${proc.tail()}`);
+    await sleep(Math.max(0, Math.min(1000, phase.toMs - Date.now())));
+    const now = Date.now();
+    const stage = now < phase.fromMs ? `warming up ${Math.ceil((phase.fromMs - now) / 1000)} s` : `measuring, ${Math.ceil(Math.max(0, phase.toMs - now) / 1000)} s left`;
+    ctx.status.show(`${label} · ${stage} · produced ${formatInteger(producer.counts.acked)} · copied ${formatInteger(await copied())}`);
+  }
+}
+
+/** Records the schedule offers between two times (each phase's rate from its switch to its end). */
+export function offeredRecords(phases: readonly PhaseWindow[], fromMs: number, toMs: number): number {
+  let n = 0;
+  for (const p of phases) n += (p.ratePerSec * Math.max(0, Math.min(toMs, p.toMs) - Math.max(fromMs, p.startMs))) / 1000;
+  return n;
+}
+
+/**
+ * A latency run's phases as results: each phase's figures, the rate the source actually took
+ * (records it appended in the window), and the replicator's CPU and the machine's busy share in
+ * the window, so each rate's cost stands apart from the others'.
+ */
+export function latencyPhases(
+  windows: readonly PhaseWindow[],
+  measuredPhases: readonly PhaseFigures[],
+  recordBytes: number,
+  cpuSec: ((fromMs: number, toMs: number) => number) | undefined,
+  busyShare: (fromMs: number, toMs: number) => number | undefined,
+): LatencyPhase[] {
+  return windows.map((w, i) => {
+    const seconds = (w.toMs - w.fromMs) / 1000;
+    const m = measuredPhases[i];
+    const achievedPerSec = Math.round(m.sourceRecords / seconds);
+    const phase: LatencyPhase = { ...m, ratePerSec: w.ratePerSec, achievedPerSec, reached: achievedPerSec >= RATE_REACHED_SHARE * w.ratePerSec, seconds, fromMs: w.fromMs, toMs: w.toMs };
+    if (cpuSec) {
+      const sec = cpuSec(w.fromMs, w.toMs);
+      phase.cpu = { windowSec: round(sec, 2), cores: round(sec / seconds, 3), perGB: round(sec / ((w.ratePerSec * seconds * recordBytes) / 1e9), 2) };
+    }
+    const busy = busyShare(w.fromMs, w.toMs);
+    if (busy !== undefined) phase.machineBusyShare = round(busy, 3);
+    return phase;
+  });
 }
 
 function noteReady(proc: ReplicatorProcess, result: RunResult): void {

@@ -10,11 +10,11 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createLatencyHistogram, mergeEncodedHistogram } from '../metrics/histogram.js';
 import { sizeLabel, SOURCE_COMPRESSION } from './data.js';
-import type { BenchResults } from './results.js';
+import type { BenchResults, StoredResults } from './results.js';
 import { CURVE_PERCENTILES } from './measure.js';
 import { mm2TunedSettings } from './mm2.js';
 import { LIMIT_PRODUCER_PROPS } from './perf-tools.js';
-import { checkTargets, halfRates, measured, median, rateSeries, REPLICATORS, spread, summarize, SYSTEM_LABELS, SYSTEMS, wanRatio, type Ratio, type Spread, type SystemId, type SystemSummary, type TargetCheck } from './results.js';
+import { checkTargets, halfRates, latencyPhase, measured, median, RATE_REACHED_SHARE, rateSeries, REPLICATORS, summarize, SYSTEM_LABELS, SYSTEMS, upgradeResults, wanRatio, type Ratio, type Spread, type SystemId, type SystemSummary, type TargetCheck } from './results.js';
 import { barChart, CHART_CSS, escapeXml, latencyChart, lineChart, type BarGroup, type Curve } from './svg.js';
 
 export const SYSTEM_COLORS: Record<SystemId, string> = {
@@ -40,8 +40,8 @@ function ratioText(s: Spread | undefined): string {
 }
 
 function metText(c: TargetCheck): string {
-  if (c.met === undefined) return '–';
-  return c.met ? 'yes' : '**no**';
+  const met = c.met === undefined ? '–' : c.met ? 'yes' : '**no**';
+  return c.note ? `${met} (${c.note})` : met;
 }
 
 function table(header: string[], rows: string[][]): string {
@@ -54,27 +54,44 @@ export interface ReportModel {
   summaries: SystemSummary[];
   checks: TargetCheck[];
   ratios: Ratio[];
-  latencyCurves: Curve[];
+  /** One set of curves per offered rate, lowest first. */
+  latencyCurves: { ratePerSec: number; curves: Curve[] }[];
 }
 
-/** Everything the two reports show, computed once. */
-export function reportModel(results: BenchResults): ReportModel {
-  const o = results.options;
-  const summaries = summarize(results.runs);
-  const { checks, ratios } = checkTargets(results.runs, { sizes: o.sizes, latencySize: o.latency?.size ?? 1024, wanSize: o.wan?.size ?? 1024 }, sizeLabel);
-  const latencyCurves: Curve[] = [];
+/** The latency curves at one offered rate: every repetition's histogram of that phase merged, one curve per system. */
+function curvesAt(results: BenchResults, ratePerSec: number): Curve[] {
+  const curves: Curve[] = [];
   for (const system of REPLICATORS) {
-    // All repetitions' histograms merged: one curve per system over every measured record.
     const h = createLatencyHistogram('accumulator');
-    for (const r of results.runs) if (r.ok && !r.profiled && r.system === system && r.latency) mergeEncodedHistogram(h, Buffer.from(r.latency.histogram, 'base64'));
+    for (const r of measured(results.runs)) {
+      const phase = r.ok && r.system === system ? latencyPhase(r, ratePerSec) : undefined;
+      if (phase) mergeEncodedHistogram(h, Buffer.from(phase.histogram, 'base64'));
+    }
     if (h.totalCount === 0) continue;
-    latencyCurves.push({
+    curves.push({
       label: SYSTEM_LABELS[system],
       color: SYSTEM_COLORS[system],
       points: CURVE_PERCENTILES.map((p): [number, number] => [p, p === 100 ? h.maxValue : h.getValueAtPercentile(p)]),
     });
   }
+  return curves;
+}
+
+/** Everything the two reports show, computed once. Results of any version (single-rate ones read as one phase). */
+export function reportModel(stored: StoredResults): ReportModel {
+  const results = upgradeResults(stored);
+  const o = results.options;
+  const summaries = summarize(results.runs);
+  const latencyRates = o.latency?.rates ?? [];
+  const { checks, ratios } = checkTargets(results.runs, { sizes: o.sizes, latencySize: o.latency?.size ?? 1024, latencyRates, wanSize: o.wan?.size ?? 1024 }, sizeLabel);
+  const latencyCurves = latencyRates.map((ratePerSec) => ({ ratePerSec, curves: curvesAt(results, ratePerSec) })).filter((c) => c.curves.length > 0);
   return { results, summaries, checks, ratios, latencyCurves };
+}
+
+/** "2,000 and 20,000 records/s". */
+function ratesText(rates: readonly number[]): string {
+  const r = rates.map(int);
+  return `${r.length > 1 ? `${r.slice(0, -1).join(', ')} and ${r[r.length - 1]}` : r[0]} records/s`;
 }
 
 function setupLines(r: BenchResults): string[] {
@@ -90,8 +107,13 @@ function setupLines(r: BenchResults): string[] {
     `- Repetitions: ${o.repetitions}; figures are medians with the range over the repetitions in parentheses; the systems took turns within each repetition`,
   ];
   if (o.latency) {
+    const l = o.latency;
+    const phases =
+      l.rates.length > 1
+        ? `at ${ratesText(l.rates)} of ${sizeLabel(l.size)}, one rate after the other in the same run (lowest first); once the first record was copied, each rate ran for a ${l.warmupSeconds} s warm-up and then ${l.seconds} s whose records were measured (a record counts for the rate whose measured stretch its source append time falls in)`
+        : `at ${ratesText(l.rates)} of ${sizeLabel(l.size)}; once the first record was copied and ${l.warmupSeconds} s more had passed, ${l.seconds} s of records were measured`;
     lines.push(
-      `- Latency: in separate runs, each replicator copied a fresh topic that a steady producer wrote at ${int(o.latency.ratePerSec)} records/s of ${sizeLabel(o.latency.size)}; once the first record was copied and ${o.latency.warmupSeconds} s more had passed, ${o.latency.seconds} s of records were measured: append time on the target minus append time on the source (LogAppendTime on both), in HDR histograms`,
+      `- Latency: in separate runs, each replicator copied a fresh topic that a steady producer wrote ${phases}: append time on the target minus append time on the source (LogAppendTime on both), in HDR histograms. Achieved records/s: what the source appended in the measured stretch; below ${Math.round(RATE_REACHED_SHARE * 100)} % of the offered rate it counts as not reached`,
     );
   }
   if (o.wan) lines.push(`- Cross-region: the replicator reached the source through a proxy adding ${o.wan.delayMs} ms each way (${2 * o.wan.delayMs} ms round trip), ${o.wan.repetitions} repetition(s), ${sizeLabel(o.wan.size)} records`);
@@ -169,18 +191,30 @@ function overTimeCharts(model: ReportModel): string[] {
   return out;
 }
 
+/**
+ * Latency per offered rate and system. The achieved rate is the source's own count in the
+ * measured stretch: a producer that fell short (a busy machine) is shown, not hidden, since its
+ * figures are then at a lower load than the heading says.
+ */
 export function latencyTable(model: ReportModel): string | undefined {
   const o = model.results.options;
   if (!o.latency) return undefined;
-  const seconds = o.latency.seconds;
   const rows = model.summaries
-    .filter((s) => s.scenario === 'latency' && s.size === o.latency!.size && s.p99)
+    .filter((s) => s.scenario === 'latency' && s.size === o.latency!.size && s.ratePerSec !== undefined && s.p99)
     .map((s) => {
-      const cores = spread(model.results.runs.filter((r) => r.ok && !r.profiled && r.scenario === 'latency' && r.system === s.system).map((r) => (r.cpu ? r.cpu.windowSec / seconds : undefined)));
-      return [SYSTEM_LABELS[s.system], formatSpread(s.p50), formatSpread(s.p99), formatSpread(s.p999), formatSpread(cores, fixed(2)), formatSpread(s.peakRssMB)];
+      const short = s.rateNotReached ? ` — **not reached** in ${s.rateNotReached} of ${s.runs - s.failed} runs` : '';
+      return [int(s.ratePerSec!), SYSTEM_LABELS[s.system], `${formatSpread(s.achievedPerSec)}${short}`, formatSpread(s.p50), formatSpread(s.p99), formatSpread(s.p999), formatSpread(s.latencyCores, fixed(2)), formatSpread(s.peakRssMB)];
     });
   if (rows.length === 0) return undefined;
-  return table(['System', 'p50 ms', 'p99 ms', 'p99.9 ms', 'CPU cores busy', 'peak RSS MiB'], rows);
+  return table(['Offered records/s', 'System', 'achieved records/s', 'p50 ms', 'p99 ms', 'p99.9 ms', 'CPU cores busy', 'peak RSS MiB (whole run)'], rows);
+}
+
+/** A sentence under the latency table when some producer fell short of its rate. */
+function latencyShortfall(model: ReportModel): string | undefined {
+  const short = model.summaries.filter((s) => s.scenario === 'latency' && (s.rateNotReached ?? 0) > 0);
+  if (short.length === 0) return undefined;
+  const which = short.map((s) => `${int(s.ratePerSec!)} records/s with ${SYSTEM_LABELS[s.system]} (${s.rateNotReached} of ${s.runs - s.failed} runs)`).join(', ');
+  return `The producer did not reach the offered rate at ${which}: those figures are at the lower achieved rate, not at equal offered load.`;
 }
 
 const FIGURE_LABELS: Record<string, string> = {
@@ -199,7 +233,7 @@ export function ratiosTable(model: ReportModel): string {
   const rows = model.ratios
     .filter((r) => r.spread)
     .map((r) => [
-      FIGURE_LABELS[r.figure] ?? r.figure,
+      `${FIGURE_LABELS[r.figure] ?? r.figure}${r.ratePerSec === undefined ? '' : ` at ${int(r.ratePerSec)} records/s`}`,
       sizeLabel(r.size),
       r.versus === 'strait-loopback' ? 'strait through the proxy / strait on loopback' : `strait / ${SYSTEM_LABELS[r.versus]}`,
       ratioText(r.spread),
@@ -321,7 +355,11 @@ export function renderMarkdown(model: ReportModel): string {
   const warm = warmupTable(model);
   if (warm) out.push('## Warm-up: first and second half of each copy', '', warm, '');
   const lat = latencyTable(model);
-  if (lat) out.push(`## Replication latency at ${int(r.options.latency!.ratePerSec)} records/s of ${sizeLabel(r.options.latency!.size)}`, '', lat, '');
+  if (lat) {
+    out.push(`## Replication latency at ${ratesText(r.options.latency!.rates)} of ${sizeLabel(r.options.latency!.size)}`, '', lat, '');
+    const short = latencyShortfall(model);
+    if (short) out.push(short, '');
+  }
   const wan = wanTable(model);
   if (wan) out.push('## Cross-region (through the latency proxy)', '', wan, '');
   out.push('## Ratios, run by run', '', ratiosTable(model), '');
@@ -373,7 +411,7 @@ function charts(model: ReportModel): string[] {
   out.push(barChart({ title: 'CPU seconds per GB copied (lower is better)', yLabel: 'CPU s / GB', groups: bySize((s) => s.cpuPerGB, REPLICATORS) }));
   out.push(barChart({ title: 'Peak resident memory, MiB (lower is better)', yLabel: 'MiB', groups: bySize((s) => s.peakRssMB, REPLICATORS) }));
   out.push(...overTimeCharts(model));
-  if (model.latencyCurves.length > 0 && o.latency) out.push(latencyChart({ title: `Replication latency at ${int(o.latency.ratePerSec)} records/s of ${sizeLabel(o.latency.size)}`, curves: model.latencyCurves }));
+  for (const c of model.latencyCurves) out.push(latencyChart({ title: `Replication latency at ${int(c.ratePerSec)} records/s of ${sizeLabel(o.latency?.size ?? 1024)}`, curves: c.curves }));
   if (o.wan) {
     const groups: BarGroup[] = REPLICATORS.map((system) => {
       const l = model.summaries.find((s) => s.scenario === 'loopback' && s.size === o.wan!.size && s.system === system)?.recordsPerSec;

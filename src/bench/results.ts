@@ -48,6 +48,57 @@ export interface CpuFigures {
   byThread?: Record<string, number>;
 }
 
+/**
+ * The producer counts as having reached a phase's rate when the source appended at least this
+ * share of the offered records inside the measured window (the pacer drops records rather than
+ * queue them when the cluster falls behind, and 5 % covers the window's edges).
+ */
+export const RATE_REACHED_SHARE = 0.95;
+
+/** One rate of a latency run: its figures over the records the source appended in its measured window. */
+export interface LatencyPhase extends LatencyFigures {
+  /** The offered rate, records/s. */
+  ratePerSec: number;
+  /** Records/s the source appended in the measured window (undefined in results written before phases). */
+  achievedPerSec?: number;
+  /** achievedPerSec >= RATE_REACHED_SHARE x ratePerSec. */
+  reached?: boolean;
+  /** Length of the measured window. */
+  seconds: number;
+  /** The measured window, source append times, ms since the epoch. */
+  fromMs?: number;
+  toMs?: number;
+  /** Records the source appended in the window, copied or not. */
+  sourceRecords?: number;
+  /** The replicator's CPU in the window: seconds, cores busy (seconds / window), per GB offered. */
+  cpu?: { windowSec: number; cores: number; perGB: number };
+  /** Busy share of all the machine's cores in the window. */
+  machineBusyShare?: number;
+}
+
+/** A latency run: one phase per offered rate, lowest first, in one run of the replicator. */
+export interface RunLatency {
+  size: number;
+  /** Every record the producer wrote, warm-ups included. */
+  produced: number;
+  /** Source records never found on the target. */
+  missing: number;
+  /** Target records seen more than once. */
+  duplicates: number;
+  phases: LatencyPhase[];
+}
+
+/** Whether the producer reached a phase's offered rate (results without the achieved rate count as reached). */
+export function rateReached(p: LatencyPhase): boolean {
+  if (p.reached !== undefined) return p.reached;
+  return p.achievedPerSec === undefined || p.achievedPerSec >= RATE_REACHED_SHARE * p.ratePerSec;
+}
+
+/** A run's phase at an offered rate. */
+export function latencyPhase(r: RunResult, ratePerSec: number | undefined): LatencyPhase | undefined {
+  return ratePerSec === undefined ? undefined : r.latency?.phases.find((p) => p.ratePerSec === ratePerSec);
+}
+
 export interface RunResult {
   index: number;
   rep: number;
@@ -83,7 +134,7 @@ export interface RunResult {
   startupSec?: number;
   cpu?: CpuFigures;
   peakRssBytes?: number;
-  latency?: LatencyFigures & { ratePerSec: number; seconds: number; size: number; produced: number };
+  latency?: RunLatency;
   limit?: LimitResult;
   exit?: string;
   killedAtStop?: boolean;
@@ -139,6 +190,12 @@ export interface SystemSummary {
   p50?: Spread;
   p99?: Spread;
   p999?: Spread;
+  /** Latency runs: the phase's offered rate (one summary per rate). */
+  ratePerSec?: number;
+  achievedPerSec?: Spread;
+  latencyCores?: Spread;
+  /** Latency runs whose producer fell short of this phase's rate. */
+  rateNotReached?: number;
 }
 
 /**
@@ -155,18 +212,23 @@ export function cpuPerGBWithoutJit(r: RunResult): number | undefined {
   return Math.round(((r.cpu.windowSec - jit) / (r.bytes / 1e9)) * 100) / 100;
 }
 
-/** Figures of one run that summaries and ratios are taken over. */
+/**
+ * Figures of one run that summaries and ratios are taken over. Latency figures are per phase:
+ * they take the phase's offered rate (the others ignore it).
+ */
 export const FIGURES = {
-  recordsPerSec: (r: RunResult) => r.recordsPerSec,
-  mbPerSec: (r: RunResult) => r.mbPerSec,
-  cpuPerGB: (r: RunResult) => r.cpu?.perGB,
-  cpuPerGBNoJit: (r: RunResult) => cpuPerGBWithoutJit(r),
-  peakRssMB: (r: RunResult) => (r.peakRssBytes === undefined ? undefined : r.peakRssBytes / 2 ** 20),
-  startupSec: (r: RunResult) => r.startupSec,
-  p50: (r: RunResult) => r.latency?.p50,
-  p99: (r: RunResult) => r.latency?.p99,
-  p999: (r: RunResult) => r.latency?.p999,
-} as const;
+  recordsPerSec: (r) => r.recordsPerSec,
+  mbPerSec: (r) => r.mbPerSec,
+  cpuPerGB: (r) => r.cpu?.perGB,
+  cpuPerGBNoJit: (r) => cpuPerGBWithoutJit(r),
+  peakRssMB: (r) => (r.peakRssBytes === undefined ? undefined : r.peakRssBytes / 2 ** 20),
+  startupSec: (r) => r.startupSec,
+  p50: (r, rate) => latencyPhase(r, rate)?.p50,
+  p99: (r, rate) => latencyPhase(r, rate)?.p99,
+  p999: (r, rate) => latencyPhase(r, rate)?.p999,
+  achievedPerSec: (r, rate) => latencyPhase(r, rate)?.achievedPerSec,
+  latencyCores: (r, rate) => latencyPhase(r, rate)?.cpu?.cores,
+} satisfies Record<string, (r: RunResult, ratePerSec?: number) => number | undefined>;
 export type FigureName = keyof typeof FIGURES;
 /** Whether more is better (throughput) or less (CPU, memory, latency). */
 export const HIGHER_IS_BETTER: Record<FigureName, boolean> = {
@@ -179,6 +241,8 @@ export const HIGHER_IS_BETTER: Record<FigureName, boolean> = {
   p50: false,
   p99: false,
   p999: false,
+  achievedPerSec: true,
+  latencyCores: false,
 };
 
 /** The runs that count: everything but profiled runs. */
@@ -186,35 +250,46 @@ export function measured(runs: readonly RunResult[]): RunResult[] {
   return runs.filter((r) => !r.profiled);
 }
 
+/** The offered rates a run's figures are summarised under: one per latency phase, else none. */
+function ratesOf(r: RunResult): (number | undefined)[] {
+  return r.scenario === 'latency' && r.latency && r.latency.phases.length > 0 ? r.latency.phases.map((p) => p.ratePerSec) : [undefined];
+}
+
 export function summarize(all: readonly RunResult[]): SystemSummary[] {
   const runs = measured(all);
-  const groups = new Map<string, RunResult[]>();
+  const groups = new Map<string, { rate: number | undefined; list: RunResult[] }>();
   for (const r of runs) {
-    const k = `${r.scenario}|${r.size}|${r.system}`;
-    const list = groups.get(k) ?? [];
-    list.push(r);
-    groups.set(k, list);
+    for (const rate of ratesOf(r)) {
+      const k = `${r.scenario}|${r.size}|${r.system}|${rate ?? ''}`;
+      const g = groups.get(k) ?? { rate, list: [] };
+      g.list.push(r);
+      groups.set(k, g);
+    }
   }
   const out: SystemSummary[] = [];
-  for (const list of groups.values()) {
+  for (const { rate, list } of groups.values()) {
     const ok = list.filter((r) => r.ok);
     const s: SystemSummary = { scenario: list[0].scenario, system: list[0].system, size: list[0].size, runs: list.length, failed: list.length - ok.length };
-    for (const [name, get] of Object.entries(FIGURES) as [FigureName, (r: RunResult) => number | undefined][]) {
-      const sp = spread(ok.map(get));
+    for (const [name, get] of Object.entries(FIGURES) as [FigureName, (r: RunResult, rate?: number) => number | undefined][]) {
+      const sp = spread(ok.map((r) => get(r, rate)));
       if (sp) s[name] = sp;
+    }
+    if (rate !== undefined) {
+      s.ratePerSec = rate;
+      s.rateNotReached = ok.filter((r) => { const p = latencyPhase(r, rate); return p !== undefined && !rateReached(p); }).length;
     }
     out.push(s);
   }
-  const order = (x: SystemSummary): string => `${['loopback', 'latency', 'wan'].indexOf(x.scenario)}|${String(x.size).padStart(8, '0')}|${SYSTEMS.indexOf(x.system)}`;
+  const order = (x: SystemSummary): string => `${['loopback', 'latency', 'wan'].indexOf(x.scenario)}|${String(x.size).padStart(8, '0')}|${String(x.ratePerSec ?? 0).padStart(10, '0')}|${SYSTEMS.indexOf(x.system)}`;
   return out.sort((a, b) => order(a).localeCompare(order(b)));
 }
 
-/** The MM2 configuration with the better median of a figure at one size (undefined without MM2 runs). */
-export function betterMm2(all: readonly RunResult[], scenario: Scenario, size: number, figure: FigureName): ReplicatorId | undefined {
+/** The MM2 configuration with the better median of a figure at one size (and, for latency, rate); undefined without MM2 runs. */
+export function betterMm2(all: readonly RunResult[], scenario: Scenario, size: number, figure: FigureName, ratePerSec?: number): ReplicatorId | undefined {
   const runs = measured(all);
   let best: { id: ReplicatorId; value: number } | undefined;
   for (const id of ['mm2-default', 'mm2-tuned'] as const) {
-    const m = spread(runs.filter((r) => r.ok && r.scenario === scenario && r.size === size && r.system === id).map(FIGURES[figure]));
+    const m = spread(runs.filter((r) => r.ok && r.scenario === scenario && r.size === size && r.system === id).map((r) => FIGURES[figure](r, ratePerSec)));
     if (!m) continue;
     const better = !best || (HIGHER_IS_BETTER[figure] ? m.median > best.value : m.median < best.value);
     if (better) best = { id, value: m.median };
@@ -228,18 +303,20 @@ export interface Ratio {
   size: number;
   /** What strait is divided by. */
   versus: SystemId | 'strait-loopback';
+  /** Latency ratios: the phase's offered rate. */
+  ratePerSec?: number;
   /** Ratio per repetition (runs made side by side). */
   perRep: { rep: number; value: number }[];
   spread?: Spread;
 }
 
-/** strait's figure over `versus`'s, repetition by repetition. */
-export function ratio(all: readonly RunResult[], figure: FigureName, scenario: Scenario, size: number, versus: SystemId): Ratio {
+/** strait's figure over `versus`'s, repetition by repetition (latency figures: at one offered rate). */
+export function ratio(all: readonly RunResult[], figure: FigureName, scenario: Scenario, size: number, versus: SystemId, ratePerSec?: number): Ratio {
   const runs = measured(all);
   const get = FIGURES[figure];
   const pick = (system: SystemId, rep: number): number | undefined => {
     const r = runs.find((x) => x.ok && x.scenario === scenario && x.size === size && x.system === system && x.rep === rep);
-    return r ? get(r) : undefined;
+    return r ? get(r, ratePerSec) : undefined;
   };
   const reps = [...new Set(runs.filter((r) => r.scenario === scenario && r.size === size).map((r) => r.rep))].sort((a, b) => a - b);
   const perRep: { rep: number; value: number }[] = [];
@@ -249,7 +326,7 @@ export function ratio(all: readonly RunResult[], figure: FigureName, scenario: S
     if (a !== undefined && b !== undefined && b > 0) perRep.push({ rep, value: a / b });
   }
   const sp = spread(perRep.map((p) => p.value));
-  return { figure, scenario, size, versus, perRep, ...(sp ? { spread: sp } : {}) };
+  return { figure, scenario, size, versus, perRep, ...(ratePerSec === undefined ? {} : { ratePerSec }), ...(sp ? { spread: sp } : {}) };
 }
 
 /**
@@ -278,15 +355,30 @@ export interface TargetCheck {
   /** Against which configuration (for MM2 ratios). */
   versus?: string;
   met?: boolean;
+  /** What qualifies the figure, e.g. runs whose producer fell short of the offered rate. */
+  note?: string;
 }
 
 export interface TargetSpec {
   latencySize: number;
+  /** The latency phases' offered rates: one p99 target per rate. */
+  latencyRates: readonly number[];
   wanSize: number;
   sizes: readonly number[];
 }
 
 const THROUGHPUT_TARGETS: Record<number, number> = { 100: 3, 1024: 2, 10240: 1.2 };
+
+/** Latency runs of these systems whose producer fell short of a phase's rate, e.g. "strait rep 2 (14,100 records/s)". */
+export function shortOfRate(all: readonly RunResult[], size: number, ratePerSec: number, systems: readonly SystemId[]): string[] {
+  const out: string[] = [];
+  for (const r of measured(all)) {
+    if (!r.ok || r.scenario !== 'latency' || r.size !== size || !systems.includes(r.system)) continue;
+    const p = latencyPhase(r, ratePerSec);
+    if (p && !rateReached(p)) out.push(`${SYSTEM_LABELS[r.system]} rep ${r.rep} (${Math.round(p.achievedPerSec ?? 0).toLocaleString('en-US')} records/s)`);
+  }
+  return out;
+}
 
 /** The issue's targets for strait, each with the measured ratio. */
 export function checkTargets(runs: readonly RunResult[], spec: TargetSpec, label: (size: number) => string): { checks: TargetCheck[]; ratios: Ratio[] } {
@@ -294,9 +386,9 @@ export function checkTargets(runs: readonly RunResult[], spec: TargetSpec, label
   const ratios: Ratio[] = [];
   const atLeast = (x: Spread | undefined, t: number): boolean | undefined => (x ? x.median >= t : undefined);
   const atMost = (x: Spread | undefined, t: number): boolean | undefined => (x ? x.median <= t : undefined);
-  const push = (what: string, target: string, r: Ratio | undefined, met: boolean | undefined, versus?: string): void => {
+  const push = (what: string, target: string, r: Ratio | undefined, met: boolean | undefined, versus?: string, note?: string): void => {
     if (r) ratios.push(r);
-    checks.push({ what, target, ...(r?.spread ? { measured: r.spread } : {}), ...(versus ? { versus } : {}), ...(met === undefined ? {} : { met }) });
+    checks.push({ what, target, ...(r?.spread ? { measured: r.spread } : {}), ...(versus ? { versus } : {}), ...(met === undefined ? {} : { met }), ...(note ? { note } : {}) });
   };
   for (const size of spec.sizes) {
     const t = THROUGHPUT_TARGETS[size];
@@ -320,10 +412,12 @@ export function checkTargets(runs: readonly RunResult[], spec: TargetSpec, label
     const r = mm2 ? ratio(runs, 'peakRssMB', 'loopback', size, mm2) : undefined;
     push(`peak RSS vs MM2 at ${label(size)}`, '<= 1/4 (0.25x)', r, atMost(r?.spread, 1 / 4), mm2);
   }
-  {
-    const mm2 = betterMm2(runs, 'latency', spec.latencySize, 'p99');
-    const r = mm2 ? ratio(runs, 'p99', 'latency', spec.latencySize, mm2) : undefined;
-    push(`p99 latency vs MM2 at ${label(spec.latencySize)}, same load`, '<= 1/5 (0.2x)', r, atMost(r?.spread, 1 / 5), mm2);
+  for (const rate of spec.latencyRates) {
+    const mm2 = betterMm2(runs, 'latency', spec.latencySize, 'p99', rate);
+    const r = mm2 ? ratio(runs, 'p99', 'latency', spec.latencySize, mm2, rate) : undefined;
+    const short = mm2 ? shortOfRate(runs, spec.latencySize, rate, ['strait', mm2]) : [];
+    const note = short.length > 0 ? `offered rate not reached in ${short.join(', ')}` : undefined;
+    push(`p99 latency vs MM2 at ${label(spec.latencySize)}, ${rate.toLocaleString('en-US')} records/s`, '<= 1/5 (0.2x)', r, atMost(r?.spread, 1 / 5), mm2, note);
   }
   for (const size of spec.sizes) {
     const r = ratio(runs, 'recordsPerSec', 'loopback', size, 'limit');
@@ -340,9 +434,11 @@ export function checkTargets(runs: readonly RunResult[], spec: TargetSpec, label
 /** The options of one `strait bench` run (bench/harness.ts) and the results it writes (results.json). */
 export interface LatencyOptions {
   size: number;
-  ratePerSec: number;
+  /** Offered rates, records/s, lowest first: consecutive phases of one run per replicator. */
+  rates: number[];
+  /** Measured seconds of each phase. */
   seconds: number;
-  /** The first seconds of the phase are not measured. */
+  /** Seconds before each phase's measured stretch (after the rate switched) that are not measured. */
   warmupSeconds: number;
 }
 
@@ -379,7 +475,8 @@ export interface BenchOptions {
 }
 
 export interface BenchResults {
-  version: 1;
+  /** 2: latency per phase (offered rate); 1 had one rate (see upgradeResults). */
+  version: 2;
   startedAt: string;
   finishedAt: string;
   durationSec: number;
@@ -439,4 +536,53 @@ export function rateSeries(progress: readonly (readonly [number, number])[] | un
     if (t > tp) out.push([(t - t0) / 1000, ((c - cp) * 1000) / (t - tp)]);
   }
   return out;
+}
+
+/** The single-rate latency of results.json files written before the phases (version 1). */
+interface LegacyRunLatency extends LatencyFigures {
+  ratePerSec: number;
+  seconds: number;
+  size: number;
+  produced: number;
+  missing: number;
+  duplicates: number;
+}
+
+interface LegacyLatencyOptions {
+  size: number;
+  ratePerSec: number;
+  seconds: number;
+  warmupSeconds: number;
+}
+
+export type StoredRun = Omit<RunResult, 'latency'> & { latency?: RunLatency | LegacyRunLatency };
+
+/** A results.json as read back: this version's shape, or the single-rate one before it. */
+export type StoredResults = Omit<BenchResults, 'version' | 'options' | 'runs'> & {
+  version: number;
+  options: Omit<BenchResults['options'], 'latency'> & { latency: LatencyOptions | LegacyLatencyOptions | undefined };
+  runs: StoredRun[];
+};
+
+function upgradeLatency(r: StoredRun): RunResult {
+  const l = r.latency;
+  if (l === undefined || 'phases' in l) return r as RunResult;
+  const { ratePerSec, seconds, size, produced, missing, duplicates, ...figures } = l;
+  const recordBytes = size + KEY_BYTES;
+  // The run's CPU was over its one measured window: that window is the phase's.
+  const cpu = r.cpu ? { windowSec: r.cpu.windowSec, cores: (r.cpu.perGB * ratePerSec * recordBytes) / 1e9, perGB: r.cpu.perGB } : undefined;
+  const phase: LatencyPhase = { ...figures, ratePerSec, seconds, ...(cpu ? { cpu } : {}) };
+  return { ...r, latency: { size, produced, missing, duplicates, phases: [phase] } };
+}
+
+/**
+ * Results in this version's shape. Files written before the latency phases (one rate per run)
+ * read as runs of one phase each, so their reports and the machine profile derived from them
+ * (the shipped one included) stay as they were. The achieved rate was not recorded then: such a
+ * phase counts as having reached its rate.
+ */
+export function upgradeResults(doc: StoredResults): BenchResults {
+  const lat = doc.options.latency;
+  const latency: LatencyOptions | undefined = lat === undefined ? undefined : 'rates' in lat ? lat : { size: lat.size, rates: [lat.ratePerSec], seconds: lat.seconds, warmupSeconds: lat.warmupSeconds };
+  return { ...doc, version: 2, options: { ...doc.options, latency }, runs: doc.runs.map(upgradeLatency) };
 }

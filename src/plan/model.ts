@@ -228,7 +228,9 @@ export function computePlan(w: Workload, profile: MachineProfile, s: PlanSetting
   if (profile.latency) {
     const far = s.near === 'target' ? { p50: rttSec, p99: 1.5 * rttSec, how: 'a fetch round trip (RTT at the median, 1.5 RTT at p99)' } : { p50: rttSec / 2, p99: rttSec, how: 'the produce path (RTT / 2 at the median, RTT at p99)' };
     const txn = s.mode === 'exactly-once' ? { p50: s.transactionIntervalMs / 2000, p99: s.transactionIntervalMs / 1000 } : { p50: 0, p99: 0 };
-    const base = `loopback latency of the profile (p50 ${profile.latency.p50Ms} ms, p99 ${profile.latency.p99Ms} ms at ${profile.latency.ratePerSec} records/s of ${profile.latency.recordBytes} B)`;
+    // The profile keeps its bench's lowest latency rate (plan/profile.ts): a load far below a
+    // process's capacity, as a plan with headroom gives each process.
+    const base = `loopback latency of the profile (p50 ${profile.latency.p50Ms} ms, p99 ${profile.latency.p99Ms} ms at ${profile.latency.ratePerSec} records/s of ${profile.latency.recordBytes} B, the lowest rate its bench measured)`;
     const extra = `${s.rttMs > 0 ? ` + ${far.how} for ${s.rttMs} ms` : ''}${txn.p99 > 0 ? ` + the exactly-once transaction (${s.transactionIntervalMs} ms, visible at commit)` : ''}`;
     latencyP50 = { value: profile.latency.p50Ms + 1000 * (far.p50 + txn.p50), basis: `${base}${extra}` };
     latencyP99 = { value: profile.latency.p99Ms + 1000 * (far.p99 + txn.p99), basis: `${base}${extra}` };

@@ -11,8 +11,8 @@
  * the nearest segment. Every figure says where it came from (`basis`), which the plan repeats.
  */
 import { readFileSync } from 'node:fs';
-import type { BenchResults, RunResult } from '../bench/results.js';
-import { KEY_BYTES, median } from '../bench/results.js';
+import type { LatencyPhase, RunResult, StoredResults } from '../bench/results.js';
+import { KEY_BYTES, median, upgradeResults } from '../bench/results.js';
 import { StraitError } from '../util/errors.js';
 
 export const PROFILE_KIND = 'strait-machine-profile';
@@ -58,7 +58,8 @@ export interface MachineProfile {
   /**
    * Replication latency at a steady load on loopback (append on the source to append on the
    * target), and the CPU (cores) strait used at that load: far below capacity, where what a
-   * process costs whatever its load (polling, timers, metadata) shows.
+   * process costs whatever its load (polling, timers, metadata) shows. A bench offers several
+   * rates (phases); the profile keeps the lowest, the one that load is about (see lowestPhase).
    */
   latency?: { p50Ms: number; p99Ms: number; ratePerSec: number; recordBytes: number; cpuCores?: number };
 }
@@ -79,8 +80,22 @@ export class ProfileError extends StraitError {
 
 const ok = (r: RunResult): boolean => r.ok && r.system === 'strait' && r.profiled !== true;
 
-/** The profile of a bench run's strait figures. Throws a ProfileError when they are missing. */
-export function profileFromBench(results: BenchResults, origin: string, workers = results.machine.cores): MachineProfile {
+/**
+ * The lowest-rate phase of a latency run. The profile's latency figure is the lowest rate's: its
+ * CPU is what a process spends at a load far below capacity (idleCoresPerProcess needs that),
+ * and a plan sizes workers with headroom, so a planned process runs well below capacity too.
+ */
+function lowestPhase(r: RunResult): LatencyPhase | undefined {
+  const phases = (r.latency?.phases ?? []).filter((p) => p.count > 0);
+  return phases.sort((a, b) => a.ratePerSec - b.ratePerSec)[0];
+}
+
+/**
+ * The profile of a bench run's strait figures (a results.json of any version: the single-rate
+ * ones read as one phase). Throws a ProfileError when they are missing.
+ */
+export function profileFromBench(stored: StoredResults, origin: string, workers = stored.machine.cores): MachineProfile {
+  const results = upgradeResults(stored);
   const loopback = results.runs.filter((r) => ok(r) && r.scenario === 'loopback' && r.cpu !== undefined && r.recordsPerSec !== undefined && r.copied !== undefined && r.copied > 0);
   if (loopback.length === 0) {
     throw new ProfileError(`${origin}: no successful strait copy on loopback in these results; run \`strait bench --calibrate\` (or a bench whose --systems include strait)`);
@@ -96,7 +111,7 @@ export function profileFromBench(results: BenchResults, origin: string, workers 
       runs: runs.length,
     };
   });
-  const latencyRuns = results.runs.filter((r) => ok(r) && r.scenario === 'latency' && r.latency !== undefined && r.latency.count > 0);
+  const latencyRuns = results.runs.filter((r) => ok(r) && r.scenario === 'latency' && lowestPhase(r) !== undefined);
   const peaks = loopback.map((r) => r.peakRssBytes).filter((x): x is number => x !== undefined);
   const steady = latencyRuns.map((r) => r.peakRssBytes).filter((x): x is number => x !== undefined);
   const peak = peaks.length > 0 ? median(peaks) : NaN;
@@ -125,11 +140,14 @@ export function profileFromBench(results: BenchResults, origin: string, workers 
       basis: memoryBasis,
     },
   };
-  if (latencyRuns.length > 0) {
-    const l = latencyRuns.map((r) => r.latency!);
-    const recordBytes = l[0].size + KEY_BYTES;
-    profile.latency = { p50Ms: median(l.map((x) => x.p50)), p99Ms: median(l.map((x) => x.p99)), ratePerSec: l[0].ratePerSec, recordBytes };
-    const cpu = latencyRuns.filter((r) => r.cpu !== undefined).map((r) => (r.cpu!.perGB * r.latency!.ratePerSec * recordBytes) / 1e9);
+  const lowest = latencyRuns.map((r) => lowestPhase(r)!);
+  if (lowest.length > 0) {
+    // Runs of one bench share their rates; should they not, the lowest rate of all is the one kept.
+    const ratePerSec = Math.min(...lowest.map((p) => p.ratePerSec));
+    const atRate = lowest.filter((p) => p.ratePerSec === ratePerSec);
+    const recordBytes = latencyRuns[0].latency!.size + KEY_BYTES;
+    profile.latency = { p50Ms: median(atRate.map((x) => x.p50)), p99Ms: median(atRate.map((x) => x.p99)), ratePerSec, recordBytes };
+    const cpu = atRate.filter((p) => p.cpu !== undefined).map((p) => p.cpu!.cores);
     if (cpu.length > 0) profile.latency.cpuCores = median(cpu);
   }
   return profile;
@@ -194,7 +212,7 @@ export function loadProfile(file: string, read: (f: string) => string = (f) => r
   } catch (err) {
     throw new ProfileError(`${file} is not JSON (${(err as Error).message}); pass a profile written by \`strait bench --calibrate\` or a bench results.json`);
   }
-  if (isObject(doc) && Array.isArray(doc['runs']) && isObject(doc['machine'])) return profileFromBench(doc as unknown as BenchResults, file);
+  if (isObject(doc) && Array.isArray(doc['runs']) && isObject(doc['machine'])) return profileFromBench(doc as unknown as StoredResults, file);
   return checkProfile(doc, file);
 }
 

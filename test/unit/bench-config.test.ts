@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { buildConfig } from '../../src/config/validate.js';
-import { benchOptions, commandLine, recordCounts } from '../../src/cli/commands/bench.js';
+import { benchOptions, BENCH_DEFAULTS, commandLine, latencyRates, recordCounts } from '../../src/cli/commands/bench.js';
 import { bulkRecord, keyOf, KEY_BYTES, makeValue, prng, valuePool } from '../../src/bench/data.js';
 import { planRuns, resultsStamp, wanListener } from '../../src/bench/harness.js';
 import { mm2Properties } from '../../src/bench/mm2.js';
@@ -67,14 +67,15 @@ test('the run plan rotates the systems every repetition, then runs the cross-reg
     sizes: [100, 1024],
     repetitions: 3,
     systems: ['mm2-default', 'mm2-tuned', 'strait', 'limit'],
-    latency: { size: 1024, ratePerSec: 100, seconds: 5, warmupSeconds: 1 },
+    latency: { size: 1024, rates: [100, 1000], seconds: 5, warmupSeconds: 1 },
     wan: { size: 1024, delayMs: 25, repetitions: 1, systems: ['mm2-default', 'mm2-tuned', 'strait'] },
     profile: true,
   });
   const firsts = [1, 2, 3].map((rep) => plan.find((p) => p.rep === rep && p.scenario === 'loopback')!.system);
   assert.deepEqual(firsts, ['mm2-default', 'mm2-tuned', 'strait']);
   assert.equal(plan.filter((p) => p.scenario === 'loopback' && !p.profiled).length, 3 * 2 * 4);
-  // Latency runs close each repetition (replicators only, rotating), so they too run side by side.
+  // Latency runs close each repetition (replicators only, rotating), so they too run side by side;
+  // one run per replicator whatever the number of rates (the rates are phases of that run).
   assert.deepEqual(plan.filter((p) => p.rep === 2 && p.scenario === 'latency').map((p) => p.system), ['mm2-tuned', 'strait', 'mm2-default']);
   assert.equal(plan.findIndex((p) => p.rep === 2 && p.scenario === 'latency'), plan.findIndex((p) => p.rep === 3) - 3);
   assert.deepEqual(plan.filter((p) => p.scenario === 'wan' && !p.profiled).map((p) => p.system), ['mm2-default', 'mm2-tuned', 'strait']);
@@ -180,4 +181,24 @@ test('librdkafka statistics: condensed per event, averaged per client kind', () 
   assert.equal((line.brokers as unknown[]).length, 1, 'bootstrap pseudo-brokers are left out');
   const [s] = summarizeStats([line, { ...line, msgCnt: 300 }]);
   assert.deepEqual(s, { type: 'producer', clients: 1, samples: 2, msgCntAvg: 400, fetchqCntAvg: 0, waitrespAvg: 2, rttAvgMs: 3, batchSizeAvg: 50_000, batchCntAvg: 40 });
+});
+
+test('--latency-rate: a list of rates, lowest first; 0 skips latency; errors name the flag', () => {
+  assert.deepEqual(latencyRates(undefined), [2000, 20000]);
+  assert.deepEqual(BENCH_DEFAULTS.latencyRates, [2000, 20000]);
+  assert.deepEqual(latencyRates('20000, 2000'), [2000, 20000], 'sorted: the phases run lowest first');
+  assert.deepEqual(latencyRates('5_000'), [5000]);
+  assert.deepEqual(latencyRates('0'), []);
+  assert.throws(() => latencyRates('2000,abc'), /--latency-rate 2000,abc: each rate must be a number of records\/s from 1 to 1,000,000 \(got "abc"\)$/);
+  assert.throws(() => latencyRates('2000,'), /--latency-rate 2000,: .*got ""/);
+  assert.throws(() => latencyRates('0.5'), /--latency-rate 0\.5: each rate/);
+  assert.throws(() => latencyRates('2000,2000'), /--latency-rate 2000,2000: a rate is listed twice/);
+  assert.throws(() => latencyRates('0,2000'), /--latency-rate 0,2000: 0 skips latency/);
+  const o = benchOptions([]);
+  assert.deepEqual(o.latency, { size: 1024, rates: [2000, 20000], seconds: 30, warmupSeconds: 10 });
+  const quick = benchOptions(['--quick']);
+  assert.deepEqual(quick.latency, { size: 1024, rates: [2000, 20000], seconds: 6, warmupSeconds: 2 });
+  assert.deepEqual(benchOptions(['--latency-rate', '500', '--latency-seconds', '9']).latency, { size: 1024, rates: [500], seconds: 9, warmupSeconds: 3 });
+  assert.equal(benchOptions(['--latency-rate', '0']).latency, undefined);
+  assert.throws(() => benchOptions(['--latency-rate', '2000,abc']), /--latency-rate 2000,abc:/);
 });

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { benchOptions, BENCH_DEFAULTS, QUICK_DIVISOR } from '../../src/cli/commands/bench.js';
-import { estimateSeconds } from '../../src/bench/estimate.js';
+import { estimateSeconds, latencyLoadSeconds } from '../../src/bench/estimate.js';
 import { planRuns } from '../../src/bench/harness.js';
 import { halfRates, rateSeries } from '../../src/bench/results.js';
 
@@ -43,6 +43,12 @@ test('steady state by default, a tenth of the copying with --quick, and an estim
   const quick = benchOptions(['--quick']);
   for (const size of BENCH_DEFAULTS.sizes) assert.equal(quick.records[size] * QUICK_DIVISOR, steady.records[size]);
   assert.ok(steady.latency && quick.latency && steady.latency.seconds > quick.latency.seconds);
+  // Two rates in one latency run per replicator: 2 x (10 s warm-up + 30 s), 2 x (2 + 6) with --quick.
+  assert.equal(latencyLoadSeconds(steady.latency), 80);
+  assert.equal(latencyLoadSeconds(quick.latency), 16);
+  assert.equal(planRuns(steady).filter((r) => r.scenario === 'latency').length, 3 * 3, 'no extra runs for the second rate');
+  const oneRate = benchOptions(['--latency-rate', '2000']);
+  assert.equal(estimateSeconds(steady, planRuns(steady)) - estimateSeconds(oneRate, planRuns(oneRate)), 9 * 40, 'each latency run offers the second rate for its warm-up and stretch');
   const minutes = (o: ReturnType<typeof benchOptions>) => estimateSeconds(o, planRuns(o)) / 60;
   assert.ok(minutes(steady) > 20 && minutes(steady) < 40, `steady ${minutes(steady)} min`);
   assert.ok(minutes(quick) < 0.6 * minutes(steady) && minutes(quick) > 10, `quick ${minutes(quick)} min, steady ${minutes(steady)} min`);

@@ -3,11 +3,12 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import type { BenchResults } from '../../src/bench/results.js';
+import { upgradeResults, type StoredResults } from '../../src/bench/results.js';
 import { checkProfile, cpuSecPerRecord, describeBasis, loadProfile, profileFromBench, ProfileError, recordsPerSecPerWorker, type MachineProfile } from '../../src/plan/profile.js';
 import { SHIPPED_PROFILE, SHIPPED_PROFILE_ORIGIN } from '../../src/plan/shipped-profile.js';
 
-const recorded = (): BenchResults => JSON.parse(readFileSync(SHIPPED_PROFILE_ORIGIN, 'utf8')) as BenchResults;
+// An old results.json (one latency rate per run): it must still give the shipped profile.
+const recorded = (): StoredResults => JSON.parse(readFileSync(SHIPPED_PROFILE_ORIGIN, 'utf8')) as StoredResults;
 
 test('the shipped profile is exactly what the recorded bench run gives', () => {
   assert.deepEqual(SHIPPED_PROFILE, profileFromBench(recorded(), SHIPPED_PROFILE_ORIGIN));
@@ -70,4 +71,23 @@ test('loadProfile reads a profile or a bench results.json, and names what is wro
   assert.throws(() => checkProfile(broken, 'b.json'), (e: unknown) => e instanceof ProfileError && /points\[1\]\.cpuSecPerRecord/.test(e.message));
   assert.throws(() => checkProfile({ ...SHIPPED_PROFILE, version: 2 }, 'v.json'), (e: unknown) => e instanceof ProfileError && /version/.test(e.message));
   assert.throws(() => checkProfile({ kind: 'x' }, 'k.json'), (e: unknown) => e instanceof ProfileError && /"kind"/.test(e.message));
+});
+
+test('profileFromBench: the latency of the lowest rate when the bench ran several (phases)', () => {
+  const results = recorded();
+  // Give every strait latency run a second, faster phase (the current shape); the profile keeps the lowest rate.
+  const upgraded = upgradeResults(results);
+  for (const r of upgraded.runs) {
+    if (r.scenario !== 'latency' || !r.latency) continue;
+    const low = r.latency.phases[0];
+    r.latency.phases.push({ ...low, ratePerSec: 20_000, p50: 50, p99: 900, cpu: { windowSec: 99, cores: 3.3, perGB: 1 } });
+  }
+  const before = profileFromBench(results, 'x');
+  const after = profileFromBench(upgraded, 'x');
+  assert.deepEqual(after.latency, before.latency);
+  assert.equal(after.latency?.ratePerSec, 2000);
+  // With the lower phase gone, the next rate is the lowest.
+  for (const r of upgraded.runs) if (r.latency) r.latency.phases.shift();
+  assert.equal(profileFromBench(upgraded, 'x').latency?.p99Ms, 900);
+  assert.equal(profileFromBench(upgraded, 'x').latency?.cpuCores, 3.3);
 });

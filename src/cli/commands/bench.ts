@@ -27,8 +27,14 @@ export const BENCH_DEFAULTS = {
   records: { 100: 3_000_000, 1024: 1_000_000, 10240: 100_000 } as Record<number, number>,
   partitions: 8,
   repetitions: 3,
-  latencyRate: 2_000,
-  latencySeconds: 60,
+  /** Offered rates of the latency load, records/s: phases of one run, lowest first. */
+  latencyRates: [2_000, 20_000],
+  /**
+   * Measured seconds per phase: 30 s gives the p99.9 of the lower rate 60,000 records, and the two
+   * default phases with their warm-ups load each latency run for 80 s.
+   */
+  latencySeconds: 30,
+  /** Warm-up seconds before each phase's measured stretch. */
   latencyWarmup: 10,
   latencySize: 1024,
   wanDelayMs: 25,
@@ -46,24 +52,35 @@ that this command starts for itself (its own folder and ports; stopped and delet
 For each record size, a source topic is pre-loaded, then each system copies it in turn, several
 times: MM2 with its defaults, MM2 tuned as public guides advise, strait with its defaults, and the
 limit. Figures: records/s and MB/s of the copy, CPU seconds per GB and peak memory of the
-replicator's process, replication latency at a fixed load, and the same copy through a proxy that
-adds a cross-region delay. Results: results.json, summary.md and report.html in the results folder.
+replicator's process, replication latency at fixed loads (one run per replicator offering each
+rate of --latency-rate in turn, lowest first), and the same copy through a proxy that adds a
+cross-region delay. Results: results.json, summary.md and report.html in the results folder.
 
 The defaults (steady state) take about 30 minutes on 2 cores, --quick about 15; the estimate is printed first. Close other work first (or use --wait-idle): the
 brokers and the replicator share the machine, and anything else running skews the comparison.
 
 options:`;
 
+/** --quick divides the record counts by this and measures each latency phase for QUICK_LATENCY.seconds. */
+export const QUICK_DIVISOR = 10;
+const QUICK_LATENCY = { seconds: 6, warmup: 2 };
+
 const SPECS: FlagSpecs = {
   sizes: { value: true, description: `record (value) sizes in bytes, comma-separated (default ${BENCH_DEFAULTS.sizes.join(',')})` },
   records: { value: true, description: 'records per size, as size:count pairs (default 100:3000000,1024:1000000,10240:100000; a tenth with --quick)' },
-  quick: { value: false, description: 'short copies (a tenth of the records, 10 s latency loads): about a quarter of an hour, before MM2 has warmed up' },
+  quick: { value: false, description: 'short copies (a tenth of the records, 6 s measured per latency rate): about a quarter of an hour, before MM2 has warmed up' },
   scale: { value: true, description: 'multiply every record count by this factor (e.g. 0.1 for a quick try, 4 for steadier figures)' },
   partitions: { value: true, description: `partitions of each topic (default ${BENCH_DEFAULTS.partitions})` },
   repetitions: { value: true, description: `runs of each system at each size (default ${BENCH_DEFAULTS.repetitions})` },
   systems: { value: true, description: `systems to run, comma-separated (default all: ${SYSTEMS.join(',')})` },
-  'latency-rate': { value: true, description: `records/s of the fixed load for latency (default ${BENCH_DEFAULTS.latencyRate}; 0 skips latency)` },
-  'latency-seconds': { value: true, description: `length of the fixed load (default ${BENCH_DEFAULTS.latencySeconds})` },
+  'latency-rate': {
+    value: true,
+    description: `records/s of the fixed loads for latency, comma-separated: one phase per rate in each latency run, lowest first (default ${BENCH_DEFAULTS.latencyRates.join(',')}; 0 skips latency)`,
+  },
+  'latency-seconds': {
+    value: true,
+    description: `measured seconds of each latency rate, after a warm-up of a third of that, at most ${BENCH_DEFAULTS.latencyWarmup} s (default ${BENCH_DEFAULTS.latencySeconds}, ${QUICK_LATENCY.seconds} with --quick)`,
+  },
   'latency-size': { value: true, description: `record size of the fixed load, one of --sizes (default ${BENCH_DEFAULTS.latencySize})` },
   'wan-delay': { value: true, description: `cross-region case: ms added each way by the proxy (default ${BENCH_DEFAULTS.wanDelayMs}; 0 skips the case)` },
   'wan-repetitions': { value: true, description: `runs of each replicator through the proxy (default ${BENCH_DEFAULTS.wanRepetitions})` },
@@ -89,9 +106,6 @@ function sizeList(value: string | undefined): number[] {
   return out;
 }
 
-/** --quick divides the record counts by this and runs the latency load for QUICK_LATENCY_SECONDS. */
-export const QUICK_DIVISOR = 10;
-const QUICK_LATENCY = { seconds: 10, warmup: 3 };
 
 /** Records per size: the defaults (or 50,000 records of a size without a default), then --records, then --scale. */
 export function recordCounts(sizes: readonly number[], recordsFlag: string | undefined, scale: number, quick = false): Record<number, number> {
@@ -110,6 +124,29 @@ export function recordCounts(sizes: readonly number[], recordsFlag: string | und
   }
   for (const s of sizes) counts[s] = Math.max(1, Math.round(counts[s] * scale));
   return counts;
+}
+
+const MAX_LATENCY_RATE = 1_000_000;
+
+/**
+ * --latency-rate: offered rates, records/s, sorted lowest first (the order the phases run in);
+ * [] for 0, which skips latency. Errors name the flag and what it was given.
+ */
+export function latencyRates(value: string | undefined): number[] {
+  if (value === undefined) return [...BENCH_DEFAULTS.latencyRates];
+  const bad = (why: string): UsageError => new UsageError(`--latency-rate ${value}: ${why}`);
+  const parts = value.split(',').map((s) => s.trim());
+  const rates = parts.map((s) => {
+    const n = Number(s.replace(/_/g, ''));
+    if (s === '' || !Number.isFinite(n) || !(n === 0 || (n >= 1 && n <= MAX_LATENCY_RATE))) throw bad(`each rate must be a number of records/s from 1 to ${MAX_LATENCY_RATE.toLocaleString('en-US')} (got ${JSON.stringify(s)})`);
+    return n;
+  });
+  if (rates.includes(0)) {
+    if (rates.length > 1) throw bad('0 skips latency and cannot be listed with other rates');
+    return [];
+  }
+  if (new Set(rates).size !== rates.length) throw bad('a rate is listed twice');
+  return rates.sort((a, b) => a - b);
 }
 
 function systemList(value: string | undefined): SystemId[] {
@@ -144,12 +181,12 @@ export function benchOptions(argv: readonly string[], now = new Date()): BenchOp
   const calibrate = flagBool(args, 'calibrate');
   if (calibrate && flag(args, 'systems') !== undefined) throw new UsageError('--calibrate measures strait only: leave out --systems');
   const systems = calibrate ? (['strait'] as SystemId[]) : systemList(flag(args, 'systems'));
-  const latencyRate = num('latency-rate', BENCH_DEFAULTS.latencyRate, 0, 1_000_000, false);
+  const rates = latencyRates(flag(args, 'latency-rate'));
   const latencySize = num('latency-size', BENCH_DEFAULTS.latencySize, 1, 1_000_000);
   // A profile is of the machine, not of a link: --calibrate skips the proxy unless asked for.
   const wanDelay = num('wan-delay', calibrate ? 0 : BENCH_DEFAULTS.wanDelayMs, 0, 10_000, false);
   const wanSize = num('wan-size', BENCH_DEFAULTS.wanSize, 1, 1_000_000);
-  if (latencyRate > 0 && !sizes.includes(latencySize)) throw new UsageError(`--latency-size ${latencySize} must be one of --sizes (${sizes.join(',')})`);
+  if (rates.length > 0 && !sizes.includes(latencySize)) throw new UsageError(`--latency-size ${latencySize} must be one of --sizes (${sizes.join(',')})`);
   if (wanDelay > 0 && !sizes.includes(wanSize)) throw new UsageError(`--wan-size ${wanSize} must be one of --sizes (${sizes.join(',')})`);
   const replicators = systems.filter((s): s is ReplicatorId => (REPLICATORS as readonly string[]).includes(s));
   const quick = flagBool(args, 'quick');
@@ -167,8 +204,8 @@ export function benchOptions(argv: readonly string[], now = new Date()): BenchOp
     repetitions: num('repetitions', BENCH_DEFAULTS.repetitions, 1, 100),
     systems,
     latency:
-      latencyRate > 0 && replicators.length > 0
-        ? { size: latencySize, ratePerSec: latencyRate, seconds: latencySeconds, warmupSeconds: Math.min(latencySeconds / 3, quick ? QUICK_LATENCY.warmup : BENCH_DEFAULTS.latencyWarmup) }
+      rates.length > 0 && replicators.length > 0
+        ? { size: latencySize, rates, seconds: latencySeconds, warmupSeconds: Math.min(latencySeconds / 3, quick ? QUICK_LATENCY.warmup : BENCH_DEFAULTS.latencyWarmup) }
         : undefined,
     wan:
       wanDelay > 0 && replicators.length > 0
