@@ -34,7 +34,7 @@ export const RELAY_PRODUCER_DEFAULTS: RdConfig = {
   'linger.ms': 1,
   'batch.size': 1_000_000,
   'compression.type': 'lz4',
-  'queue.buffering.max.kbytes': 262_144,
+  'queue.buffering.max.kbytes': 32_768,
 };
 
 /**
@@ -61,9 +61,11 @@ export const RELAY_WORKER_CONSUMER_FIXED: RdConfig = {
 
 export const RELAY_CONSUMER_DEFAULTS: RdConfig = {
   'fetch.max.bytes': 52_428_800,
-  'max.partition.fetch.bytes': 4_194_304,
+  'max.partition.fetch.bytes': 1_048_576,
   'fetch.wait.max.ms': 100,
-  'queued.max.messages.kbytes': 65_536,
+  'queued.max.messages.kbytes': 16_384,
+  'queued.min.messages': 20_000,
+  'fetch.queue.backoff.ms': 10,
   // The group member never fetches; the worker consumers override this (RELAY_WORKER_CONSUMER_FIXED).
   'auto.offset.reset': 'earliest',
 };
@@ -79,12 +81,17 @@ const DEFAULT_REASONS: Record<string, string> = {
   'compression.type':
     "librdkafka: none. Replication often crosses regions, where bytes cost more than CPU; lz4 is the cheapest codec. It is also most of strait's CPU at large records: `none` saves it where bandwidth is free.",
   'queue.buffering.max.kbytes':
-    "librdkafka: 1 GiB. Bounds the records of one worker waiting for the target to 256 MiB: a catch-up against a slower target fills it (see Sizing in the README). When full, the worker stops reading until acknowledgements make room; nothing is dropped.",
+    "librdkafka: 1 GiB. Bounds the records of one worker waiting for the target to 32 MiB (besides strait's own `engine.maxInFlightRecordsPerWorker`): enough for the requests in flight to a nearby target; a catch-up against a slower target fills it, so it is a third of a worker's memory bound at 1 KiB (bench/README.md, \"A 5 GB catch-up\"). When full, the worker stops reading until acknowledgements make room; nothing is dropped.",
   'fetch.max.bytes': "librdkafka's own default, stated: up to 50 MB per fetch response.",
-  'max.partition.fetch.bytes': 'librdkafka: 1 MiB. 4 MiB per partition per fetch: fewer round trips to a distant source cluster.',
+  'max.partition.fetch.bytes':
+    "librdkafka's own default, stated. A fetch response lands on top of the pre-fetch queue, and each pre-fetched record costs librdkafka 1 KiB of its own beside the payload, so larger responses cost memory at small records (4 MiB doubled the peak at 100 B). Over a long round trip to the source, `strait plan --rtt` says when this bounds a worker and to raise it.",
   'fetch.wait.max.ms': 'librdkafka: 500. An idle fetch comes back sooner, so the first fetch of a partition assigned meanwhile is not held behind it.',
   'queued.max.messages.kbytes':
-    "librdkafka's own default, stated: up to 64 MiB of pre-fetched source records per worker consumer (see Sizing in the README).",
+    'librdkafka: 64 MiB. Up to 16 MiB of pre-fetched source records per worker consumer: with a 10 ms re-check (`fetch.queue.backoff.ms`) a smaller queue keeps the worker fed, and a catch-up peaks at half the memory (bench/README.md).',
+  'queued.min.messages':
+    "librdkafka: 100000. The pre-fetch queue's bound in records, which binds before the bytes below about 800 B: each queued record costs librdkafka an rd_kafka_op_t of 1 KiB beside its payload.",
+  'fetch.queue.backoff.ms':
+    'librdkafka: 1000. How long a partition waits before fetching again after the pre-fetch queue was full: with the smaller queue, 1 s would leave the worker without records for most of that second.',
   'auto.offset.reset':
     'For the flow\'s group member, which never fetches. The workers\' consumers use `error`: an offset that is out of range is data loss to report, never a silent jump (`onDataLoss`).',
 };

@@ -24,6 +24,7 @@
  *   latency (plus, in exactly-once mode, the open transaction: transactionInterval).
  * - Backlog: N hours of the load, copied at full capacity while the load keeps coming.
  */
+import { allocatorSlack, workerMemoryBound } from './memory.js';
 import { cpuSecPerRecord, describeBasis, idleCoresPerProcess, recordsPerSecPerWorker, type MachineProfile } from './profile.js';
 import { totals, type TopicLoad, type Workload } from './workload.js';
 
@@ -53,7 +54,10 @@ export interface PlanSettings {
     fetchMaxBytes: number;
     maxPartitionFetchBytes: number;
     queuedMaxMessagesKbytes: number;
+    queuedMinMessages: number;
     queueBufferingMaxKbytes: number;
+    /** engine.maxInFlightRecordsPerWorker: strait's own bound on the records a worker's producer holds. */
+    maxInFlightRecords: number;
     batchSize: number;
     maxInFlight: number;
     compression: string;
@@ -213,8 +217,9 @@ export function computePlan(w: Workload, profile: MachineProfile, s: PlanSetting
   const wpp = ceil(workers / processes);
   const partitionsPerProcess = Math.ceil(partitions / processes);
   const c = s.clients;
-  const buffersPerWorker = (c.queuedMaxMessagesKbytes + c.queueBufferingMaxKbytes) * 1024;
-  const memoryBound = profile.memory.baseBytes + wpp * buffersPerWorker + partitionsPerProcess * profile.memory.perPartitionBytes;
+  const perWorker = workerMemoryBound(c, meanSize, partitionsPerProcess / wpp, wire);
+  const slack = allocatorSlack(perWorker.bytes);
+  const memoryBound = profile.memory.baseBytes + wpp * (perWorker.bytes + slack) + partitionsPerProcess * profile.memory.perPartitionBytes;
   const memoryTypical = profile.memory.baseBytes + wpp * profile.memory.perWorkerBytes + partitionsPerProcess * profile.memory.perPartitionBytes;
   const idle = idleCoresPerProcess(profile);
   const cpuAtLoad = processes * idle + cpu;
@@ -255,7 +260,11 @@ export function computePlan(w: Workload, profile: MachineProfile, s: PlanSetting
   if (profile.brokersOnSameMachine) {
     advice.push(`The profile was measured with the brokers on the same ${profile.machine.cores}-core machine as strait, so a worker's capacity here is a low bound for a machine of strait's own.`);
   }
-  if (!wireMeasured && t.bytesPerSec > 0) advice.push('The source batches\' compression was not measured for every topic: network figures count those topics uncompressed (an upper bound).');
+  if (!wireMeasured && t.bytesPerSec > 0) {
+    advice.push(
+      'The source batches\' compression was not measured for every topic: network figures count those topics uncompressed (an upper bound), and so does the memory bound, which for a compressed source is then low by the fetch responses decompressing into more (1 / the compression ratio of one response per worker; sample the topics with --config to count it).',
+    );
+  }
   if (c.compression !== profile.compression) {
     advice.push(`The flows' target compression is ${c.compression}, the profile measured ${profile.compression}: CPU figures are those of ${profile.compression} (${c.compression === 'none' ? 'an upper bound' : 'an estimate'}).`);
   }
@@ -274,7 +283,7 @@ export function computePlan(w: Workload, profile: MachineProfile, s: PlanSetting
     coresPerProcess: { value: cores / processes, basis: 'cores / processes' },
     memoryBoundPerProcess: {
       value: memoryBound,
-      basis: `base ${mib(profile.memory.baseBytes)} + ${wpp} workers x (queued.max.messages.kbytes ${c.queuedMaxMessagesKbytes} + queue.buffering.max.kbytes ${c.queueBufferingMaxKbytes}) KiB + ${partitionsPerProcess} partitions x ${kib(profile.memory.perPartitionBytes)} (${c.origin})`,
+      basis: `base ${mib(profile.memory.baseBytes)} + ${wpp} workers x ${mib(perWorker.bytes + slack)} (${perWorker.terms.map((x) => `${x.name} ${mib(x.bytes)}: ${x.basis}`).join('; ')}; allocator and heap slack ${mib(slack)}, the larger of 25 % and 64 MiB) + ${partitionsPerProcess} partitions x ${kib(profile.memory.perPartitionBytes)} (${c.origin})`,
     },
     memoryTypicalPerProcess: { value: memoryTypical, basis: `measured catch-up peak: base + ${wpp} x ${mib(profile.memory.perWorkerBytes)} per worker + partitions (${profile.memory.basis})` },
     networkInPerProcess: { value: (t.bytesPerSec * wire) / processes, basis: `load x ${wire.toFixed(2)} wire bytes per byte (${wireMeasured ? 'measured on the source\'s log' : 'not measured: uncompressed'}) / ${processes} processes` },

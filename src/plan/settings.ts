@@ -5,6 +5,7 @@
  * them, so it says where each came from.
  */
 import type { ClusterConfig, FlowConfig, StraitConfig } from '../config/types.js';
+import { ENGINE_KEYS } from '../config/schema.js';
 import { producerConfig, RELAY_CONSUMER_DEFAULTS, RELAY_PRODUCER_DEFAULTS, workerConsumerConfig, type RdConfig } from '../kafka/client-config.js';
 import type { PlanSettings } from './model.js';
 
@@ -17,12 +18,13 @@ const KEYS = {
   fetchMaxBytes: ['consumer', 'fetch.max.bytes'],
   maxPartitionFetchBytes: ['consumer', 'max.partition.fetch.bytes'],
   queuedMaxMessagesKbytes: ['consumer', 'queued.max.messages.kbytes'],
+  queuedMinMessages: ['consumer', 'queued.min.messages'],
   queueBufferingMaxKbytes: ['producer', 'queue.buffering.max.kbytes'],
   batchSize: ['producer', 'batch.size'],
   maxInFlight: ['producer', 'max.in.flight.requests.per.connection'],
 } as const;
 
-const LIBRDKAFKA_DEFAULTS: RdConfig = { 'max.in.flight.requests.per.connection': IDEMPOTENT_MAX_IN_FLIGHT };
+const LIBRDKAFKA_DEFAULTS: RdConfig = { 'max.in.flight.requests.per.connection': IDEMPOTENT_MAX_IN_FLIGHT, 'queued.min.messages': 100_000 };
 
 function numberOf(config: RdConfig, key: string): number {
   const v = config[key] ?? LIBRDKAFKA_DEFAULTS[key];
@@ -31,13 +33,15 @@ function numberOf(config: RdConfig, key: string): number {
   return n;
 }
 
-function settingsOf(consumer: RdConfig, producer: RdConfig, origin: string): ClientSettings {
+function settingsOf(consumer: RdConfig, producer: RdConfig, maxInFlightRecords: number, origin: string): ClientSettings {
   const from = (kind: 'consumer' | 'producer', key: string) => numberOf(kind === 'consumer' ? consumer : producer, key);
   return {
     fetchMaxBytes: from(...KEYS.fetchMaxBytes),
     maxPartitionFetchBytes: from(...KEYS.maxPartitionFetchBytes),
     queuedMaxMessagesKbytes: from(...KEYS.queuedMaxMessagesKbytes),
+    queuedMinMessages: from(...KEYS.queuedMinMessages),
     queueBufferingMaxKbytes: from(...KEYS.queueBufferingMaxKbytes),
+    maxInFlightRecords,
     batchSize: from(...KEYS.batchSize),
     maxInFlight: Math.min(IDEMPOTENT_MAX_IN_FLIGHT, from(...KEYS.maxInFlight)),
     compression: String(producer['compression.type'] ?? 'none'),
@@ -45,13 +49,15 @@ function settingsOf(consumer: RdConfig, producer: RdConfig, origin: string): Cli
   };
 }
 
+const DEFAULT_MAX_IN_FLIGHT_RECORDS: number = ENGINE_KEYS.maxInFlightRecordsPerWorker.default;
+
 /** strait's defaults, for a plan without a configuration. */
 export function defaultClientSettings(): ClientSettings {
-  return settingsOf(RELAY_CONSUMER_DEFAULTS, RELAY_PRODUCER_DEFAULTS, "strait's client defaults (docs/config.md)");
+  return settingsOf(RELAY_CONSUMER_DEFAULTS, RELAY_PRODUCER_DEFAULTS, DEFAULT_MAX_IN_FLIGHT_RECORDS, "strait's client defaults (docs/config.md)");
 }
 
 /** The settings of one flow: its source's consumer properties and its target's producer properties. */
-export function flowClientSettings(flow: FlowConfig, clusters: ReadonlyMap<string, ClusterConfig>): ClientSettings {
+export function flowClientSettings(flow: FlowConfig, clusters: ReadonlyMap<string, ClusterConfig>, maxInFlightRecords = DEFAULT_MAX_IN_FLIGHT_RECORDS): ClientSettings {
   const source = clusters.get(flow.source);
   const target = clusters.get(flow.target);
   if (!source || !target) throw new Error(`flow ${flow.name} names a cluster that is not configured`);
@@ -62,7 +68,7 @@ export function flowClientSettings(flow: FlowConfig, clusters: ReadonlyMap<strin
     .filter(({ key, config, defaults }) => String(config[key] ?? LIBRDKAFKA_DEFAULTS[key]) !== String(defaults[key] ?? LIBRDKAFKA_DEFAULTS[key]))
     .map(({ kind, key }) => `${key} from ${kind === 'consumer' ? flow.source : flow.target}`);
   const origin = overridden.length === 0 ? "strait's client defaults (no override in the configuration)" : `the configuration (${overridden.join(', ')}), strait's defaults otherwise`;
-  return settingsOf(consumer, producer, origin);
+  return settingsOf(consumer, producer, maxInFlightRecords, origin);
 }
 
 /**
@@ -70,7 +76,7 @@ export function flowClientSettings(flow: FlowConfig, clusters: ReadonlyMap<strin
  * most constraining ones (smallest fetch and batch, largest buffers), and the origin says so.
  */
 export function configClientSettings(config: StraitConfig, flows: readonly FlowConfig[]): ClientSettings {
-  const all = flows.map((f) => flowClientSettings(f, config.clusters));
+  const all = flows.map((f) => flowClientSettings(f, config.clusters, config.engine.maxInFlightRecordsPerWorker));
   if (all.length === 0) return defaultClientSettings();
   const first = all[0];
   const same = all.every((s) => JSON.stringify({ ...s, origin: '' }) === JSON.stringify({ ...first, origin: '' }));
@@ -79,7 +85,9 @@ export function configClientSettings(config: StraitConfig, flows: readonly FlowC
     fetchMaxBytes: Math.min(...all.map((s) => s.fetchMaxBytes)),
     maxPartitionFetchBytes: Math.min(...all.map((s) => s.maxPartitionFetchBytes)),
     queuedMaxMessagesKbytes: Math.max(...all.map((s) => s.queuedMaxMessagesKbytes)),
+    queuedMinMessages: Math.max(...all.map((s) => s.queuedMinMessages)),
     queueBufferingMaxKbytes: Math.max(...all.map((s) => s.queueBufferingMaxKbytes)),
+    maxInFlightRecords: Math.max(...all.map((s) => s.maxInFlightRecords)),
     batchSize: Math.min(...all.map((s) => s.batchSize)),
     maxInFlight: Math.min(...all.map((s) => s.maxInFlight)),
     compression: first.compression,

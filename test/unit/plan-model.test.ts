@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { computePlan, type PlanSettings } from '../../src/plan/model.js';
+import { allocatorSlack, workerMemoryBound } from '../../src/plan/memory.js';
 import { cpuSecPerRecord, idleCoresPerProcess, recordsPerSecPerWorker } from '../../src/plan/profile.js';
 import { defaultClientSettings } from '../../src/plan/settings.js';
 import { SHIPPED_PROFILE as profile } from '../../src/plan/shipped-profile.js';
@@ -46,9 +47,12 @@ test('the memory bound counts the buffers each worker may fill and the partition
   const c = defaultClientSettings();
   const plan = computePlan(w, profile, settings());
   assert.equal(plan.workersPerProcess.value, 1);
-  assert.equal(plan.memoryBoundPerProcess.value, profile.memory.baseBytes + (c.queuedMaxMessagesKbytes + c.queueBufferingMaxKbytes) * 1024 + 10 * profile.memory.perPartitionBytes);
-  assert.match(plan.memoryBoundPerProcess.basis, /queued\.max\.messages\.kbytes 65536/);
-  assert.match(plan.memoryBoundPerProcess.basis, /queue\.buffering\.max\.kbytes 262144/);
+  const worker = workerMemoryBound(c, 1032, 10, 1);
+  assert.equal(plan.memoryBoundPerProcess.value, profile.memory.baseBytes + worker.bytes + allocatorSlack(worker.bytes) + 10 * profile.memory.perPartitionBytes);
+  assert.match(plan.memoryBoundPerProcess.basis, new RegExp(`queued\\.max\\.messages\\.kbytes ${c.queuedMaxMessagesKbytes}`));
+  assert.match(plan.memoryBoundPerProcess.basis, new RegExp(`queue\\.buffering\\.max\\.kbytes ${c.queueBufferingMaxKbytes}`));
+  assert.match(plan.memoryBoundPerProcess.basis, /rd_kafka_op_t/);
+  assert.match(plan.memoryBoundPerProcess.basis, /allocator and heap slack/);
 });
 
 test('a long round trip with small fetches makes the link the bound, and the plan names the setting to raise', () => {
