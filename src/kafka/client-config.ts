@@ -61,7 +61,7 @@ export const RELAY_WORKER_CONSUMER_FIXED: RdConfig = {
 
 export const RELAY_CONSUMER_DEFAULTS: RdConfig = {
   'fetch.max.bytes': 52_428_800,
-  'max.partition.fetch.bytes': 1_048_576,
+  'max.partition.fetch.bytes': 4_194_304,
   'fetch.wait.max.ms': 100,
   'queued.max.messages.kbytes': 16_384,
   'queued.min.messages': 20_000,
@@ -81,10 +81,10 @@ const DEFAULT_REASONS: Record<string, string> = {
   'compression.type':
     "librdkafka: none. Replication often crosses regions, where bytes cost more than CPU; lz4 is the cheapest codec. It is also most of strait's CPU at large records: `none` saves it where bandwidth is free.",
   'queue.buffering.max.kbytes':
-    "librdkafka: 1 GiB. Bounds the records of one worker waiting for the target to 32 MiB (besides strait's own `engine.maxInFlightRecordsPerWorker`): enough for the requests in flight to a nearby target; a catch-up against a slower target fills it, so it is a third of a worker's memory bound at 1 KiB (bench/README.md, \"A 5 GB catch-up\"). When full, the worker stops reading until acknowledgements make room; nothing is dropped.",
+    "librdkafka: 1 GiB. Bounds the records of one worker waiting for the target to 32 MiB (besides strait's own `engine.maxInFlightRecordsPerWorker`): enough for the requests in flight to a nearby target; a catch-up against a slower target fills it, so it is about a quarter of a worker's memory bound at 1 KiB (bench/README.md, \"A 5 GB catch-up\"). When full, the worker stops reading until acknowledgements make room; nothing is dropped.",
   'fetch.max.bytes': "librdkafka's own default, stated: up to 50 MB per fetch response.",
   'max.partition.fetch.bytes':
-    "librdkafka's own default, stated. A fetch response lands on top of the pre-fetch queue, and each pre-fetched record costs librdkafka 1 KiB of its own beside the payload, so larger responses cost memory at small records (4 MiB doubled the peak at 100 B). Over a long round trip to the source, `strait plan --rtt` says when this bounds a worker and to raise it.",
+    "librdkafka: 1 MiB. 4 MiB per partition per fetch: a distant source cluster answers one fetch per round trip, and with 1 MiB strait copied 0.54x of its loopback throughput through a 50 ms round trip (`strait bench`, 2026-12-08). The price is memory at small records: the response that lands on top of a full pre-fetch queue is some 250,000 records of 100 B, and librdkafka holds each in 1 KiB of its own (1 MiB halved the catch-up peak at 100 B; bench/README.md, \"A 5 GB catch-up\"). A memory-bound deployment next to its source can lower it; `strait plan` counts it in the memory bound and says when the link needs more.",
   'fetch.wait.max.ms': 'librdkafka: 500. An idle fetch comes back sooner, so the first fetch of a partition assigned meanwhile is not held behind it.',
   'queued.max.messages.kbytes':
     'librdkafka: 64 MiB. Up to 16 MiB of pre-fetched source records per worker consumer: with a 10 ms re-check (`fetch.queue.backoff.ms`) a smaller queue keeps the worker fed, and a catch-up peaks at half the memory (bench/README.md).',
