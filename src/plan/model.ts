@@ -262,7 +262,7 @@ export function computePlan(w: Workload, profile: MachineProfile, s: PlanSetting
   }
   if (!wireMeasured && t.bytesPerSec > 0) {
     advice.push(
-      'The source batches\' compression was not measured for every topic: network figures count those topics uncompressed (an upper bound), and so does the memory bound, which for a compressed source is then low by the fetch responses decompressing into more (1 / the compression ratio of one response per worker; sample the topics with --config to count it).',
+      'The source batches\' compression was not measured for every topic: network figures count those topics uncompressed (an upper bound), and so does the memory bound, which for a compressed source is then low by the fetch responses decompressing into more (1 / the compression ratio of one response per worker; sample the topics with --config, or give --wire-ratio, to count it).',
     );
   }
   if (c.compression !== profile.compression) {

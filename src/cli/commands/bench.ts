@@ -17,9 +17,10 @@ import { displayPath } from '../../sandbox/paths.js';
 import { profileFromBench } from '../../plan/profile.js';
 
 /**
- * Steady state by default: copies long enough that MirrorMaker 2's JIT has warmed up (its
- * throughput over the second half of a copy matches the first: the report's warm-up table), about
- * 30 minutes in all on a 2-core machine. `--quick` keeps the short copies (a tenth of the records,
+ * Steady state by default: copies several times longer than MirrorMaker 2's JIT warm-up, about
+ * 35 minutes in all on a 2-core machine. The report's warm-up table compares each copy's halves,
+ * because MM2 still speeds up within them (its second half 1.3-1.7x its first in the run of
+ * 2026-12-08; bench/README.md). `--quick` keeps the short copies (a tenth of the records,
  * about a quarter of an hour), where MM2 is still warming up and strait's lead looks larger.
  */
 export const BENCH_DEFAULTS = {
@@ -56,7 +57,7 @@ replicator's process, replication latency at fixed loads (one run per replicator
 rate of --latency-rate in turn, lowest first), and the same copy through a proxy that adds a
 cross-region delay. Results: results.json, summary.md and report.html in the results folder.
 
-The defaults (steady state) take about 30 minutes on 2 cores, --quick about 15; the estimate is printed first. Close other work first (or use --wait-idle): the
+The defaults (steady state) take about 35 minutes on 2 cores, --quick about 15; the estimate is printed first. Close other work first (or use --wait-idle): the
 brokers and the replicator share the machine, and anything else running skews the comparison.
 
 options:`;
