@@ -80,8 +80,9 @@ export function flagNumber(args: ParsedArgs, name: string, fallback: number): nu
 
 export function usage(command: string, summary: string, specs: FlagSpecs): string {
   const lines = [`usage: strait ${command}`, '', summary, ''];
-  for (const [name, spec] of Object.entries(specs)) {
-    lines.push(`  --${name}${spec.value ? ' <value>' : ''}`.padEnd(28) + spec.description);
-  }
+  const flags = Object.entries(specs).map(([name, spec]) => [`  --${name}${spec.value ? ' <value>' : ''}`, spec.description] as const);
+  // One column for every description, wide enough for the longest flag (at least 28, as before).
+  const width = Math.max(28, ...flags.map(([flag]) => flag.length + 2));
+  for (const [flag, description] of flags) lines.push(flag.padEnd(width) + description);
   return lines.join('\n');
 }
