@@ -31,11 +31,11 @@ import type { FlowDeps } from '../coordinator/flow.js';
 import { PreserveStarter } from '../coordinator/preserve.js';
 import { preserveAdapters } from './preserve-adapters.js';
 import { engineReadiness, type Readiness } from './readiness.js';
+import { RELAY_BATCH_RECORDS } from './relay-batch.js';
 import { settleBy, shutdownBudget } from './shutdown.js';
 
 /** Progress ring entries per task: 64 Ki runs (2.5 MiB), minutes of headroom at full speed. */
 const RING_CAPACITY = 65_536;
-const BATCH_SIZE = 2_000;
 const STATS_INTERVAL_MS = 1_000;
 /** Modes the engine runs; the configuration accepts the others so files can be written ahead. */
 const SUPPORTED_MODES = new Set<string>(['at-least-once', 'exactly-once', 'offset-preserving']);
@@ -184,7 +184,7 @@ export class Engine {
         const { port1, port2 } = new MessageChannel();
         const channel = new WorkerChannel(workerId, port1, ring.reader(), onMessage);
         // Our own bound comes first: the producer queue never refuses a record we allowed in flight.
-        const queueBound: RdConfig = { 'queue.buffering.max.messages': config.engine.maxInFlightRecordsPerWorker + BATCH_SIZE };
+        const queueBound: RdConfig = { 'queue.buffering.max.messages': config.engine.maxInFlightRecordsPerWorker + RELAY_BATCH_RECORDS };
         const eos = flow.mode === 'exactly-once';
         const producer = eos
           ? transactionalProducerConfig(target, `${clientId}-w${workerId}`, transactionalId(flow, config.engine.instanceId, workerId), queueBound)
@@ -208,7 +208,7 @@ export class Engine {
           ring: ring.buffer,
           port: port2,
           maxInFlight: config.engine.maxInFlightRecordsPerWorker,
-          batchSize: BATCH_SIZE,
+          batchSize: RELAY_BATCH_RECORDS,
           statsIntervalMs: STATS_INTERVAL_MS,
           ...(flow.mode === 'offset-preserving' ? { onDivergence: flow.onDivergence } : {}),
         };

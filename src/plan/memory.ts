@@ -27,6 +27,7 @@
  * own slack (freed memory glibc keeps in its per-thread arenas): the 5 GB catch-up in
  * bench/README.md measures it against this bound.
  */
+import { RELAY_BATCH_RECORDS } from '../engine/relay-batch.js';
 import type { PlanSettings } from './model.js';
 
 /**
@@ -49,8 +50,6 @@ export function allocatorSlack(termsBytes: number): number {
 export const CONSUMED_RECORD_OVERHEAD_BYTES = 1024 + 16;
 /** sizeof(rd_kafka_msg_t) plus malloc's header: one per record waiting in the producer. */
 export const PRODUCED_RECORD_OVERHEAD_BYTES = 176 + 16;
-/** Records one relay batch reads at a time (src/engine/engine.ts BATCH_SIZE): the producer's count bound adds it. */
-export const RELAY_BATCH_RECORDS = 2_000;
 
 export interface MemoryTerm {
   name: string;

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ALLOCATOR_SLACK_MIN_BYTES, ALLOCATOR_SLACK_SHARE, allocatorSlack, CONSUMED_RECORD_OVERHEAD_BYTES, PRODUCED_RECORD_OVERHEAD_BYTES, RELAY_BATCH_RECORDS, workerMemoryBound } from '../../src/plan/memory.js';
+import { ALLOCATOR_SLACK_MIN_BYTES, ALLOCATOR_SLACK_SHARE, allocatorSlack, CONSUMED_RECORD_OVERHEAD_BYTES, PRODUCED_RECORD_OVERHEAD_BYTES, workerMemoryBound } from '../../src/plan/memory.js';
+import { RELAY_BATCH_RECORDS } from '../../src/engine/relay-batch.js';
 import { defaultClientSettings } from '../../src/plan/settings.js';
 
 const term = (m: ReturnType<typeof workerMemoryBound>, name: string): number => {
