@@ -47,7 +47,7 @@ import { loadAverage1, MachineSampler, ProcSampler, resourceFigures } from './pr
 import { DelayProxy, freePort } from './proxy.js';
 import { summarizeProfiles, type ProfileSummary } from './profile.js';
 import { describeExit, type ReplicatorProcess } from './replicator.js';
-import { RATE_REACHED_SHARE, rateReached, SYSTEM_LABELS, type BenchOptions, type BenchResults, type LatencyPhase, type ReplicatorId, type RunResult, type Scenario, type SystemId } from './results.js';
+import { rateReached, SYSTEM_LABELS, type BenchOptions, type BenchResults, type LatencyPhase, type ReplicatorId, type RunResult, type Scenario, type SystemId } from './results.js';
 import { writeReports } from './report.js';
 import { BenchStatus } from './status.js';
 import { startStrait } from './strait-runner.js';
@@ -657,7 +657,7 @@ export function latencyPhases(
     const seconds = (w.toMs - w.fromMs) / 1000;
     const m = measuredPhases[i];
     const achievedPerSec = Math.round(m.sourceRecords / seconds);
-    const phase: LatencyPhase = { ...m, ratePerSec: w.ratePerSec, achievedPerSec, reached: achievedPerSec >= RATE_REACHED_SHARE * w.ratePerSec, seconds, fromMs: w.fromMs, toMs: w.toMs };
+    const phase: LatencyPhase = { ...m, ratePerSec: w.ratePerSec, achievedPerSec, seconds, fromMs: w.fromMs, toMs: w.toMs };
     if (cpuSec) {
       const sec = cpuSec(w.fromMs, w.toMs);
       phase.cpu = { windowSec: round(sec, 2), cores: round(sec / seconds, 3), perGB: round(sec / ((w.ratePerSec * seconds * recordBytes) / 1e9), 2) };

@@ -61,8 +61,6 @@ export interface LatencyPhase extends LatencyFigures {
   ratePerSec: number;
   /** Records/s the source appended in the measured window (undefined in results written before phases). */
   achievedPerSec?: number;
-  /** achievedPerSec >= RATE_REACHED_SHARE x ratePerSec. */
-  reached?: boolean;
   /** Length of the measured window. */
   seconds: number;
   /** The measured window, source append times, ms since the epoch. */
@@ -90,7 +88,6 @@ export interface RunLatency {
 
 /** Whether the producer reached a phase's offered rate (results without the achieved rate count as reached). */
 export function rateReached(p: LatencyPhase): boolean {
-  if (p.reached !== undefined) return p.reached;
   return p.achievedPerSec === undefined || p.achievedPerSec >= RATE_REACHED_SHARE * p.ratePerSec;
 }
 
