@@ -16,7 +16,8 @@ import type { EngineSnapshot } from '../coordinator/snapshot.js';
 import { ProgressRing } from '../ring/progress-ring.js';
 import { KafkaAdmin } from '../kafka/admin.js';
 import { joinGroup } from '../kafka/group-member.js';
-import { adminConfig, consumerConfig, EXACTLY_ONCE_CONSUMER_FIXED, offsetsConsumerConfig, producerConfig, transactionalProducerConfig, workerConsumerConfig, type RdConfig } from '../kafka/client-config.js';
+import { adminConfig, consumerConfig, EXACTLY_ONCE_CONSUMER_FIXED, offsetsConsumerConfig, partitionFetchBytesFor, producerConfig, setsPartitionFetchBytes, transactionalProducerConfig, workerConsumerConfig, type RdConfig } from '../kafka/client-config.js';
+import { measureRtt, RTT_PING_TIMEOUT_MS } from './source-rtt.js';
 import { exactlyOnceOffsetsGroup, transactionalId } from '../coordinator/exactly-once.js';
 import type { RelayTaskInput, RelayTaskResult } from '../worker/task.js';
 import type { WorkerMessage } from '../worker/protocol.js';
@@ -36,6 +37,8 @@ import { settleBy, shutdownBudget } from './shutdown.js';
 
 /** Progress ring entries per task: 64 Ki runs (2.5 MiB), minutes of headroom at full speed. */
 const RING_CAPACITY = 65_536;
+/** The topic the round-trip probe describes: it need not exist (nothing is created). */
+const RTT_PROBE_TOPIC = '__strait_rtt_probe';
 const STATS_INTERVAL_MS = 1_000;
 /** Modes the engine runs; the configuration accepts the others so files can be written ahead. */
 const SUPPORTED_MODES = new Set<string>(['at-least-once', 'exactly-once', 'offset-preserving']);
@@ -77,6 +80,8 @@ export class Engine {
   private started = false;
   /** One writer of MM2 internal records per cluster alias. */
   private readonly writers = new Map<string, InternalWriter>();
+  /** Each source cluster's measured round trip in ms (undefined: not measured); see measureSources. */
+  private readonly sourceRtt = new Map<string, number | undefined>();
   private heartbeats: HeartbeatEmitter | undefined;
   /** Every replication task, settled when it ended: the pool is destroyed only after they did. */
   private readonly tasks: Promise<unknown>[] = [];
@@ -113,6 +118,7 @@ export class Engine {
       const onError = (err: KafkaError): void => log.warn({ cluster: alias, err: err.message }, `MM2 internal records on ${alias}: ${err.message}`);
       this.writers.set(alias, createInternalWriter(alias, producerConfig(cluster, 'strait-internal'), adminConfig(cluster, 'strait-internal-admin'), onError));
     }
+    await this.measureSources(flows);
     for (const flow of flows) {
       const coordinator = this.createFlow(flow);
       this.flows.push(coordinator);
@@ -138,6 +144,31 @@ export class Engine {
     }
     this.started = true;
     log.info({ flows: this.flows.map((f) => f.name), workers }, `strait running: ${this.flows.length} flow(s) on ${workers} worker thread(s)`);
+  }
+
+  /**
+   * Times a few metadata round trips to each source cluster, for the partition fetch size of its
+   * workers' consumers (client-config.ts, workerConsumerConfig), and says what it chose. Sources
+   * whose fetch size the user set are not measured.
+   */
+  private async measureSources(flows: readonly FlowConfig[]): Promise<void> {
+    const { config, log } = this.options;
+    const clientId = this.options.clientId ?? 'strait';
+    const aliases = [...new Set(flows.map((f) => f.source))].filter((alias) => !setsPartitionFetchBytes(config.clusters.get(alias)!));
+    await Promise.all(
+      aliases.map(async (alias) => {
+        const admin = new KafkaAdmin(alias, adminConfig(config.clusters.get(alias)!, `${clientId}-rtt`));
+        try {
+          const rttMs = await measureRtt(() => admin.ping(RTT_PROBE_TOPIC, RTT_PING_TIMEOUT_MS));
+          this.sourceRtt.set(alias, rttMs);
+          const bytes = partitionFetchBytesFor(rttMs);
+          const measured = rttMs === undefined ? 'round trip not measured (no answer in time)' : `${rttMs} ms round trip`;
+          log.info({ cluster: alias, rttMs, 'max.partition.fetch.bytes': bytes }, `source ${alias}: ${measured}, so its consumers fetch up to ${bytes} bytes per partition (max.partition.fetch.bytes; set it on the cluster to choose)`);
+        } finally {
+          admin.close();
+        }
+      }),
+    );
   }
 
   private createFlow(flow: FlowConfig): FlowCoordinator {
@@ -194,7 +225,7 @@ export class Engine {
           flow: flow.name,
           sourceCluster: flow.source,
           targetCluster: flow.target,
-          consumerConfig: { ...workerConsumerConfig(source, flow.groupId, `${clientId}-w${workerId}`), ...(eos ? EXACTLY_ONCE_CONSUMER_FIXED : {}) },
+          consumerConfig: { ...workerConsumerConfig(source, flow.groupId, `${clientId}-w${workerId}`, this.sourceRtt.get(flow.source)), ...(eos ? EXACTLY_ONCE_CONSUMER_FIXED : {}) },
           producerConfig: producer,
           ...(eos
             ? {

@@ -120,6 +120,18 @@ export class KafkaAdmin {
     });
   }
 
+  /**
+   * One metadata round trip to the cluster, for timing: describes one topic and resolves once a
+   * broker answered, whatever it answered (the topic need not exist, nor may the credentials
+   * describe it: a refusal is an answer too). Rejects when no broker answered in `timeoutMs`.
+   */
+  ping(topic: string, timeoutMs: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      // librdkafka's own codes are negative (timed out, no connection); a broker's are positive.
+      this.client.describeTopics([topic], { timeout: timeoutMs }, (err) => (err && err.code < 0 ? reject(this.fail(err, 'a metadata request', [])) : resolve()));
+    });
+  }
+
   describeTopics(topics: string[]): Promise<TopicInfo[]> {
     if (topics.length === 0) return Promise.resolve([]);
     return new Promise((resolve, reject) => {

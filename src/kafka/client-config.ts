@@ -61,7 +61,8 @@ export const RELAY_WORKER_CONSUMER_FIXED: RdConfig = {
 
 export const RELAY_CONSUMER_DEFAULTS: RdConfig = {
   'fetch.max.bytes': 52_428_800,
-  'max.partition.fetch.bytes': 4_194_304,
+  // The near-source value; workerConsumerConfig() raises it for a distant source (see below).
+  'max.partition.fetch.bytes': 1_048_576,
   'fetch.wait.max.ms': 100,
   'queued.max.messages.kbytes': 16_384,
   'queued.min.messages': 20_000,
@@ -84,7 +85,7 @@ const DEFAULT_REASONS: Record<string, string> = {
     "librdkafka: 1 GiB. Bounds the records of one worker waiting for the target to 32 MiB (besides strait's own `engine.maxInFlightRecordsPerWorker`): enough for the requests in flight to a nearby target; a catch-up against a slower target fills it, so it is about a quarter of a worker's memory bound at 1 KiB (bench/README.md, \"A 5 GB catch-up\"). When full, the worker stops reading until acknowledgements make room; nothing is dropped.",
   'fetch.max.bytes': "librdkafka's own default, stated: up to 50 MB per fetch response.",
   'max.partition.fetch.bytes':
-    "librdkafka: 1 MiB. 4 MiB per partition per fetch: a distant source cluster answers one fetch per round trip, and with 1 MiB strait copied 0.54x of its loopback throughput through a 50 ms round trip (`strait bench`, 2026-12-08). The price is memory at small records: the response that lands on top of a full pre-fetch queue is some 250,000 records of 100 B, and librdkafka holds each in 1 KiB of its own (1 MiB halved the catch-up peak at 100 B; bench/README.md, \"A 5 GB catch-up\"). A memory-bound deployment next to its source can lower it; `strait plan` counts it in the memory bound and says when the link needs more.",
+    "librdkafka's own default, stated, for a source less than 10 ms away; 4 MiB for a source 10 ms or more away, or whose round trip strait could not measure (strait times a few metadata requests to each source cluster at start and logs what it chose). The source answers one fetch per round trip: through a 50 ms round trip 1 MiB kept 0.54x of strait's loopback throughput, 4 MiB 0.88x (`strait bench`, 2026-12-08). Next to the source that reach costs only memory: the response that lands on top of a full pre-fetch queue is some 250,000 records of 100 B at 4 MiB, and librdkafka holds each in 1 KiB of its own (1 MiB halved the catch-up peak at 100 B; bench/README.md, \"A 5 GB catch-up\"). Set it on the source cluster to choose yourself; `strait plan` counts it in the memory bound and says when the link needs more.",
   'fetch.wait.max.ms': 'librdkafka: 500. An idle fetch comes back sooner, so the first fetch of a partition assigned meanwhile is not held behind it.',
   'queued.max.messages.kbytes':
     'librdkafka: 64 MiB. Up to 16 MiB of pre-fetched source records per worker consumer: with a 10 ms re-check (`fetch.queue.backoff.ms`) a smaller queue keeps the worker fed, and a catch-up peaks at half the memory (bench/README.md).',
@@ -167,9 +168,41 @@ export function consumerConfig(cluster: ClusterConfig, groupId: string, clientId
   };
 }
 
-/** The consumer of a replication worker: consumerConfig() plus RELAY_WORKER_CONSUMER_FIXED. */
-export function workerConsumerConfig(cluster: ClusterConfig, groupId: string, clientId: string): RdConfig {
-  return { ...consumerConfig(cluster, groupId, clientId), ...RELAY_WORKER_CONSUMER_FIXED };
+/** max.partition.fetch.bytes next to the source, and from FAR_SOURCE_RTT_MS on. */
+export const NEAR_PARTITION_FETCH_BYTES = 1_048_576;
+export const FAR_PARTITION_FETCH_BYTES = 4_194_304;
+/**
+ * From this round trip on, 1 MiB per partition per fetch can bind a worker: one fetch in flight
+ * per source broker, 4 partitions per worker, at 10 ms is about 400 MiB/s per worker, which no
+ * worker copies; at 50 ms it is 80 MiB/s, which a worker copies at 1 KiB records.
+ */
+export const FAR_SOURCE_RTT_MS = 10;
+
+/**
+ * The partition fetch size for a source `rttMs` away; undefined (not measured) is treated as
+ * far: the larger fetch only costs memory, the smaller one can cost most of the throughput.
+ */
+export function partitionFetchBytesFor(rttMs: number | undefined): number {
+  return rttMs !== undefined && rttMs < FAR_SOURCE_RTT_MS ? NEAR_PARTITION_FETCH_BYTES : FAR_PARTITION_FETCH_BYTES;
+}
+
+/** Whether the user set the partition fetch size (under either of librdkafka's names) for the cluster's consumers. */
+export function setsPartitionFetchBytes(cluster: ClusterConfig): boolean {
+  const props = propertiesFor(cluster, 'consumer');
+  return props['max.partition.fetch.bytes'] !== undefined || props['fetch.message.max.bytes'] !== undefined;
+}
+
+/**
+ * The consumer of a replication worker: consumerConfig() plus RELAY_WORKER_CONSUMER_FIXED, with
+ * the partition fetch size for a source `sourceRttMs` away (partitionFetchBytesFor) unless the
+ * user set one. `sourceRttMs` undefined: not measured.
+ */
+export function workerConsumerConfig(cluster: ClusterConfig, groupId: string, clientId: string, sourceRttMs: number | undefined): RdConfig {
+  const fetch: RdConfig = setsPartitionFetchBytes(cluster) ? {} : { 'max.partition.fetch.bytes': partitionFetchBytesFor(sourceRttMs) };
+  const config = { ...consumerConfig(cluster, groupId, clientId, fetch), ...RELAY_WORKER_CONSUMER_FIXED };
+  // A size the user set under librdkafka's other name must not meet strait's default under this one.
+  if (config['fetch.message.max.bytes'] !== undefined && propertiesFor(cluster, 'consumer')['max.partition.fetch.bytes'] === undefined) delete config['max.partition.fetch.bytes'];
+  return config;
 }
 
 export function adminConfig(cluster: ClusterConfig, clientId: string): RdConfig {

@@ -6,7 +6,7 @@
  */
 import type { ClusterConfig, FlowConfig, StraitConfig } from '../config/types.js';
 import { ENGINE_KEYS } from '../config/schema.js';
-import { producerConfig, RELAY_CONSUMER_DEFAULTS, RELAY_PRODUCER_DEFAULTS, workerConsumerConfig, type RdConfig } from '../kafka/client-config.js';
+import { partitionFetchBytesFor, producerConfig, RELAY_CONSUMER_DEFAULTS, RELAY_PRODUCER_DEFAULTS, setsPartitionFetchBytes, workerConsumerConfig, type RdConfig } from '../kafka/client-config.js';
 import type { PlanSettings } from './model.js';
 
 export type ClientSettings = PlanSettings['clients'];
@@ -52,20 +52,27 @@ function settingsOf(consumer: RdConfig, producer: RdConfig, maxInFlightRecords: 
 const DEFAULT_MAX_IN_FLIGHT_RECORDS: number = ENGINE_KEYS.maxInFlightRecordsPerWorker.default;
 
 /** strait's defaults, for a plan without a configuration. */
-export function defaultClientSettings(): ClientSettings {
-  return settingsOf(RELAY_CONSUMER_DEFAULTS, RELAY_PRODUCER_DEFAULTS, DEFAULT_MAX_IN_FLIGHT_RECORDS, "strait's client defaults (docs/config.md)");
+/**
+ * strait's defaults, for a plan without a configuration, with the partition fetch size strait
+ * picks for a source `rttMs` away (0: next to it) when the plan puts strait next to the target.
+ */
+export function defaultClientSettings(sourceRttMs = 0): ClientSettings {
+  const consumer = { ...RELAY_CONSUMER_DEFAULTS, 'max.partition.fetch.bytes': partitionFetchBytesFor(sourceRttMs) };
+  return settingsOf(consumer, RELAY_PRODUCER_DEFAULTS, DEFAULT_MAX_IN_FLIGHT_RECORDS, "strait's client defaults (docs/config.md)");
 }
 
 /** The settings of one flow: its source's consumer properties and its target's producer properties. */
-export function flowClientSettings(flow: FlowConfig, clusters: ReadonlyMap<string, ClusterConfig>, maxInFlightRecords = DEFAULT_MAX_IN_FLIGHT_RECORDS): ClientSettings {
+export function flowClientSettings(flow: FlowConfig, clusters: ReadonlyMap<string, ClusterConfig>, maxInFlightRecords = DEFAULT_MAX_IN_FLIGHT_RECORDS, sourceRttMs = 0): ClientSettings {
   const source = clusters.get(flow.source);
   const target = clusters.get(flow.target);
   if (!source || !target) throw new Error(`flow ${flow.name} names a cluster that is not configured`);
-  const consumer = workerConsumerConfig(source, flow.groupId, 'strait-plan');
+  const consumer = workerConsumerConfig(source, flow.groupId, 'strait-plan', sourceRttMs);
   const producer = producerConfig(target, 'strait-plan');
   const overridden = Object.values(KEYS)
     .map(([kind, key]) => ({ kind, key, config: kind === 'consumer' ? consumer : producer, defaults: kind === 'consumer' ? RELAY_CONSUMER_DEFAULTS : RELAY_PRODUCER_DEFAULTS }))
     .filter(({ key, config, defaults }) => String(config[key] ?? LIBRDKAFKA_DEFAULTS[key]) !== String(defaults[key] ?? LIBRDKAFKA_DEFAULTS[key]))
+    // strait's own choice for the source's distance is not an override.
+    .filter(({ key }) => key !== 'max.partition.fetch.bytes' || setsPartitionFetchBytes(source))
     .map(({ kind, key }) => `${key} from ${kind === 'consumer' ? flow.source : flow.target}`);
   const origin = overridden.length === 0 ? "strait's client defaults (no override in the configuration)" : `the configuration (${overridden.join(', ')}), strait's defaults otherwise`;
   return settingsOf(consumer, producer, maxInFlightRecords, origin);
@@ -75,9 +82,9 @@ export function flowClientSettings(flow: FlowConfig, clusters: ReadonlyMap<strin
  * The settings of the flows a plan covers. Flows with different settings are planned with the
  * most constraining ones (smallest fetch and batch, largest buffers), and the origin says so.
  */
-export function configClientSettings(config: StraitConfig, flows: readonly FlowConfig[]): ClientSettings {
-  const all = flows.map((f) => flowClientSettings(f, config.clusters, config.engine.maxInFlightRecordsPerWorker));
-  if (all.length === 0) return defaultClientSettings();
+export function configClientSettings(config: StraitConfig, flows: readonly FlowConfig[], sourceRttMs = 0): ClientSettings {
+  const all = flows.map((f) => flowClientSettings(f, config.clusters, config.engine.maxInFlightRecordsPerWorker, sourceRttMs));
+  if (all.length === 0) return defaultClientSettings(sourceRttMs);
   const first = all[0];
   const same = all.every((s) => JSON.stringify({ ...s, origin: '' }) === JSON.stringify({ ...first, origin: '' }));
   if (same) return first;

@@ -190,7 +190,9 @@ export const command: Command = {
       ...inputs.settings,
       mode: inputs.settings.mode ?? (flows.length > 0 ? modeOf(flows) : 'at-least-once'),
       transactionIntervalMs: Math.max(0, ...flows.filter((f) => f.mode === 'exactly-once').map((f) => f.transactionIntervalMs ?? DEFAULT_TRANSACTION_INTERVAL_MS), DEFAULT_TRANSACTION_INTERVAL_MS),
-      clients: config ? configClientSettings(config, flows) : defaultClientSettings(),
+      // strait's partition fetch size follows the source's distance (client-config.ts): next to
+      // the source it is 0 ms away, next to the target the whole round trip.
+      clients: config ? configClientSettings(config, flows, sourceRttMs(inputs.settings)) : defaultClientSettings(sourceRttMs(inputs.settings)),
     };
     const plan = computePlan(workload, inputs.profile.profile, settings);
     const p = inputs.profile.profile;
@@ -211,3 +213,7 @@ export const command: Command = {
     return 0;
   },
 };
+
+function sourceRttMs(s: Pick<PlanSettings, 'near' | 'rttMs'>): number {
+  return s.near === 'target' ? s.rttMs : 0;
+}
