@@ -3,7 +3,8 @@
  * limit, on sandbox clusters of this machine. The steps:
  *
  *  1. (optional) wait until the machine is quiet;
- *  2. start a private sandbox pair (its own folder and ports, torn down at the end). With the
+ *  2. start a private sandbox pair (its own folder and ports, torn down at the end), each broker
+ *     with the heap Kafka's start script gives brokers and a GC log (see BROKER_JVM). With the
  *     cross-region case on, the source broker gets a second listener, WAN, whose advertised
  *     address is the latency proxy's: a client that bootstraps through the proxy keeps talking to
  *     the broker through it (see proxy.ts);
@@ -18,14 +19,17 @@
  *  5. in each repetition, each replicator also runs once on a fresh, empty live topic that a
  *     steady producer writes at fixed rates, one after the other in the same run (phases, lowest
  *     first, each a warm-up and a measured stretch); replication latency is read from both
- *     clusters afterwards (measure.ts), per phase by the records' source append times. Separate
- *     runs, so the copy runs replicate one topic and nothing else;
+ *     clusters afterwards (measure.ts), per phase by the records' source append times, next to
+ *     the brokers' GC pauses in each phase (gc-log.ts). Separate runs, so the copy runs replicate
+ *     one topic and nothing else;
  *  6. the cross-region case: the replicators copy the same topic through the proxy;
- *  7. results.json (every raw figure), summary.md and report.html in the results folder.
+ *  7. results.json (every raw figure), summary.md and report.html in the results folder, and the
+ *     brokers' GC logs, gzipped, in its brokers/ folder.
  */
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import os from 'node:os';
@@ -36,9 +40,10 @@ import { formatInteger } from '../metrics/summary.js';
 import { ensureKafkaDist, runKafkaTool, type KafkaDist } from '../sandbox/kafka-dist.js';
 import { displayPath } from '../sandbox/paths.js';
 import { formatSeconds, streamProgress, type Progress } from '../sandbox/progress.js';
-import { Sandbox } from '../sandbox/sandbox.js';
+import { Sandbox, type ClusterCustomization } from '../sandbox/sandbox.js';
 import { sleep } from '../sandbox/processes.js';
 import { bulkRecord, preloadTopic, recordBytes, sizeLabel, valuePool, writePayloadFile, type BulkTopic } from './data.js';
+import { brokerGcText, parseGcLog, summarizePauses, type BrokerGc, type GcPause } from './gc-log.js';
 import { describeMachine, waitForIdle, type IdleWait } from './machine.js';
 import { LOG_APPEND_TIME, appendSpan, measureLatency, partitionsOf, phaseSchedule, TopicCounter, type PhaseFigures, type PhaseWindow } from './measure.js';
 import { startMm2 } from './mm2.js';
@@ -114,7 +119,31 @@ interface Context {
   status: BenchStatus;
   progress: Progress;
   brokerPids: { source: number | undefined; target: number | undefined };
+  /** Where each broker's JVM writes its GC log (see BROKER_JVM). */
+  gcLogs: { source: string; target: string };
   stopRequested: () => boolean;
+}
+
+/** Kafka's bin/kafka-server-start.sh gives brokers this heap (KAFKA_HEAP_OPTS), as -Xmx and -Xms. */
+export const BROKER_HEAP = '1g';
+
+/**
+ * The brokers' JVMs. Latency tails of 100-250 ms showed up for every replicator alike, and they
+ * come partly from the brokers themselves: on the sandbox's default heap (-Xmx512m, no -Xms) a GC
+ * log of the target broker under the fixed load had pauses of up to 207 ms (Young) and 157 ms
+ * (Remark), with about 170 MB live in a heap of 413 MB: over the 35 % occupancy at which Kafka's
+ * G1 settings (InitiatingHeapOccupancyPercent) start a concurrent cycle, so one cycle followed
+ * another. So the brokers get the heap Kafka's own start script gives them, its initial size equal to its
+ * maximum, and are not starved into back-to-back concurrent cycles. They still share the
+ * machine's cores with the replicator, where a pause stretches when its GC threads wait for a
+ * core: each broker logs its GC (gc.log in its cluster's log folder), and the pauses are reported
+ * next to each latency phase, to tell a replicator's tail from a broker that stood still.
+ */
+export const BROKER_JVM = { heap: BROKER_HEAP, jvmOptions: [`-Xms${BROKER_HEAP}`], gcLog: true } satisfies ClusterCustomization;
+
+/** The bench sandbox's clusters: BROKER_JVM for both, and the source's WAN listener for the cross-region case. */
+export function benchClusters(wan: { sourcePort: number; ports: { listener: number; proxy: number } } | undefined): Record<'source' | 'target', ClusterCustomization> {
+  return { source: { ...BROKER_JVM, ...(wan ? wanListener(wan.sourcePort, wan.ports) : {}) }, target: { ...BROKER_JVM } };
 }
 
 export async function runBench(o: BenchOptions): Promise<BenchResults> {
@@ -153,6 +182,7 @@ export async function runBench(o: BenchOptions): Promise<BenchResults> {
   const runs: RunResult[] = [];
   const preload: BenchResults['preload'] = [];
   const profiles: ProfileSummary[] = [];
+  let brokers: BenchResults['brokers'];
   try {
     let wanPorts: { listener: number; proxy: number } | undefined;
     if (o.wan) wanPorts = { listener: await freePort(), proxy: await freePort() };
@@ -161,10 +191,12 @@ export async function runBench(o: BenchOptions): Promise<BenchResults> {
       sourcePort: o.sourcePort,
       targetPort: o.targetPort,
       progress,
-      clusters: wanPorts ? { source: wanListener(o.sourcePort, wanPorts) } : {},
+      clusters: benchClusters(wanPorts ? { sourcePort: o.sourcePort, ports: wanPorts } : undefined),
     });
     progress.info(`starting the benchmark's own sandbox: source ${sandbox.bootstrapServers('source')}, target ${sandbox.bootstrapServers('target')}${madeSandboxDir ? '' : ` in ${displayPath(sandboxDir)}`}`);
-    await sandbox.up();
+    const up = await sandbox.up();
+    // Brokers left running by an earlier benchmark (--keep) run with whatever JVM flags they had.
+    if (up.started.length === 2) brokers = { heap: `-Xms${BROKER_HEAP} -Xmx${BROKER_HEAP}`, gcLog: true };
     const sourceBootstrap = sandbox.bootstrapServers('source');
     const targetBootstrap = sandbox.bootstrapServers('target');
     if (o.wan && wanPorts) {
@@ -185,6 +217,7 @@ export async function runBench(o: BenchOptions): Promise<BenchResults> {
       status,
       progress,
       brokerPids: { source: await sandbox.cluster('source').pid(), target: await sandbox.cluster('target').pid() },
+      gcLogs: { source: sandbox.cluster('source').gcLogFile, target: sandbox.cluster('target').gcLogFile },
       stopRequested: () => stop,
     };
 
@@ -238,6 +271,7 @@ export async function runBench(o: BenchOptions): Promise<BenchResults> {
     process.off('SIGTERM', onSignal);
     status.done();
     await proxy?.close();
+    if (sandbox) await keepGcLogs(sandbox, path.join(o.outDir, 'brokers')).catch((err: unknown) => progress.info(`could not keep the brokers' GC logs: ${String(err)}`));
     if (sandbox && !o.keepSandbox) {
       progress.info('stopping the benchmark sandbox…');
       await sandbox.down({ clean: true }).catch((err: unknown) => progress.info(`could not stop the sandbox: ${String(err)}`));
@@ -263,6 +297,7 @@ export async function runBench(o: BenchOptions): Promise<BenchResults> {
     preload,
     runs,
     profiles,
+    ...(brokers ? { brokers } : {}),
   };
   await writeReports(o.outDir, results);
   await rm(path.join(o.outDir, 'results.partial.json'), { force: true });
@@ -343,7 +378,8 @@ export function describeRun(r: RunResult): string {
     const phases = r.latency.phases.map((p) => {
       const cores = p.cpu ? `, ${p.cpu.cores.toFixed(2)} cores busy` : '';
       const short = rateReached(p) ? '' : ` (NOT reached: ${formatInteger(p.achievedPerSec ?? 0)} records/s)`;
-      return `at ${formatInteger(p.ratePerSec)} records/s${short}: p50 ${p.p50} ms, p99 ${p.p99} ms, p99.9 ${p.p999} ms over ${formatInteger(p.count)} records${cores}`;
+      const gc = brokerGcText(p.brokerGc);
+      return `at ${formatInteger(p.ratePerSec)} records/s${short}: p50 ${p.p50} ms, p99 ${p.p99} ms, p99.9 ${p.p999} ms over ${formatInteger(p.count)} records${cores}${gc ? `, ${gc}` : ''}`;
     });
     return `latency ${phases.join('; ')}; peak RSS ${Math.round((r.peakRssBytes ?? 0) / 2 ** 20)} MiB`;
   }
@@ -418,6 +454,10 @@ async function replicatorRun(ctx: Context, spec: RunSpec, head: string): Promise
     ...(spec.scenario === 'wan' ? { wanDelayMs: o.wan!.delayMs } : {}),
     ...(spec.profiled ? { profiled: true } : {}),
   };
+  // Before a fixed load, the page cache's dirty data (the earlier copies wrote gigabytes) goes to
+  // disk: the kernel writes it back in the background, and once enough is dirty it makes the
+  // brokers' writes wait, which would land in this run's latency and not in the one that wrote it.
+  if (latency) result.syncSec = await flushDirtyPages(ctx, head);
   const load1 = loadAverage1();
   if (load1 !== undefined) result.loadAvg1AtStart = load1;
   // Fresh target topics with the partition count of the source, appended with the target's clock.
@@ -476,7 +516,8 @@ async function replicatorRun(ctx: Context, spec: RunSpec, head: string): Promise
         windows,
       });
       const cpuSec = samples.length > 0 ? (from: number, to: number) => resourceFigures(samples, from, to).windowCpuSec : undefined;
-      const phases = latencyPhases(windows, measuredLatency.phases, recordBytes(spec.size), cpuSec, (from, to) => machine.busyShare(from, to));
+      const gc = await readBrokerGcLogs(ctx.gcLogs, windows[0]?.fromMs ?? window.fromMs);
+      const phases = latencyPhases(windows, measuredLatency.phases, recordBytes(spec.size), cpuSec, (from, to) => machine.busyShare(from, to), (from, to) => brokerGcIn(gc, from, to));
       const { missing, duplicates } = measuredLatency;
       result.latency = { size: latency.size, produced: window.produced ?? 0, missing, duplicates, phases };
       if (missing > 0) throw new Error(`${formatInteger(missing)} of ${formatInteger(window.produced ?? 0)} live records never reached the target`);
@@ -643,8 +684,8 @@ export function offeredRecords(phases: readonly PhaseWindow[], fromMs: number, t
 
 /**
  * A latency run's phases as results: each phase's figures, the rate the source actually took
- * (records it appended in the window), and the replicator's CPU and the machine's busy share in
- * the window, so each rate's cost stands apart from the others'.
+ * (records it appended in the window), the replicator's CPU, the machine's busy share and the
+ * brokers' GC pauses in the window, so each rate's cost stands apart from the others'.
  */
 export function latencyPhases(
   windows: readonly PhaseWindow[],
@@ -652,6 +693,7 @@ export function latencyPhases(
   recordBytes: number,
   cpuSec: ((fromMs: number, toMs: number) => number) | undefined,
   busyShare: (fromMs: number, toMs: number) => number | undefined,
+  brokerGc: (fromMs: number, toMs: number) => BrokerGc | undefined = () => undefined,
 ): LatencyPhase[] {
   return windows.map((w, i) => {
     const seconds = (w.toMs - w.fromMs) / 1000;
@@ -664,8 +706,76 @@ export function latencyPhases(
     }
     const busy = busyShare(w.fromMs, w.toMs);
     if (busy !== undefined) phase.machineBusyShare = round(busy, 3);
+    const gc = brokerGc(w.fromMs, w.toMs);
+    if (gc) phase.brokerGc = gc;
     return phase;
   });
+}
+
+/** `sync`: writes the page cache's dirty data; seconds it took (undefined where it could not run). */
+async function flushDirtyPages(ctx: Context, head: string): Promise<number | undefined> {
+  ctx.status.show(`${head}: writing the page cache's dirty data to disk first (sync)`);
+  const started = Date.now();
+  const ok = await new Promise<boolean>((resolve) => execFile('sync', [], { timeout: 300_000 }, (err) => resolve(err === null)));
+  return ok ? round((Date.now() - started) / 1000, 1) : undefined;
+}
+
+/** Each broker's GC pauses, as far as its log could be read. */
+export type BrokerPauses = { source?: readonly GcPause[]; target?: readonly GcPause[] };
+
+/** The brokers' pauses within a window; undefined when neither broker's log was read. */
+export function brokerGcIn(pauses: BrokerPauses, fromMs: number, toMs: number): BrokerGc | undefined {
+  const gc: BrokerGc = {};
+  if (pauses.source) gc.source = summarizePauses(pauses.source, fromMs, toMs);
+  if (pauses.target) gc.target = summarizePauses(pauses.target, fromMs, toMs);
+  return gc.source || gc.target ? gc : undefined;
+}
+
+/**
+ * Both brokers' GC pauses. A broker whose log is missing or unreadable (brokers started without
+ * one, e.g. left running by an earlier benchmark) is left out: the run goes on without it.
+ */
+async function readBrokerGcLogs(files: { source: string; target: string }, sinceMs: number): Promise<BrokerPauses> {
+  const [source, target] = await Promise.all([readGcPauses(files.source, sinceMs), readGcPauses(files.target, sinceMs)]);
+  return { ...(source ? { source } : {}), ...(target ? { target } : {}) };
+}
+
+/** The JVM's rotations of a GC log: gc.log.0, gc.log.1… */
+function gcLogFiles(names: readonly string[], base: string): string[] {
+  return names.filter((n) => n === base || (n.startsWith(`${base}.`) && /^\d+$/.test(n.slice(base.length + 1))));
+}
+
+/**
+ * The pauses in a GC log and in the files the JVM rotated it into (past 20 MB, and at each start),
+ * skipping rotated files last written before `sinceMs`. Undefined without the log itself.
+ */
+async function readGcPauses(file: string, sinceMs: number): Promise<GcPause[] | undefined> {
+  try {
+    const dir = path.dirname(file);
+    const base = path.basename(file);
+    const names = gcLogFiles(await readdir(dir), base);
+    if (!names.includes(base)) return undefined;
+    const pauses: GcPause[] = [];
+    for (const name of names) {
+      const f = path.join(dir, name);
+      if (name !== base && (await stat(f)).mtimeMs < sinceMs) continue;
+      for (const p of parseGcLog(await readFile(f, 'utf8'))) pauses.push(p);
+    }
+    return pauses;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The brokers' GC logs (and their rotations), gzipped into the results folder before the sandbox goes. */
+async function keepGcLogs(sandbox: Sandbox, dir: string): Promise<void> {
+  for (const cluster of sandbox.clusters) {
+    const from = path.dirname(cluster.gcLogFile);
+    const names = gcLogFiles(await readdir(from).catch(() => []), path.basename(cluster.gcLogFile));
+    if (names.length === 0) continue;
+    await mkdir(dir, { recursive: true });
+    for (const name of names) await pipeline(createReadStream(path.join(from, name)), createGzip(), createWriteStream(path.join(dir, `${cluster.name}-${name}.gz`)));
+  }
 }
 
 function noteReady(proc: ReplicatorProcess, result: RunResult): void {

@@ -102,7 +102,7 @@ function setupLines(r: BenchResults): string[] {
     `- Machine: ${m.cpuModel}, ${m.cores} cores, ${m.memoryGiB} GiB, ${m.os} (kernel ${m.kernel}, ${m.arch})`,
     `- Software: strait ${m.strait}, Node ${m.node}, librdkafka ${m.librdkafka}; Apache Kafka ${m.kafka} brokers and MM2 (connect-mirror-client ${m.mirrorClient}); ${m.java}`,
     `- Command: \`${r.command}\``,
-    `- Clusters: two single-node KRaft brokers on this machine (loopback), brokers and replicator sharing its ${m.cores} cores`,
+    `- Clusters: two single-node KRaft brokers on this machine (loopback), brokers and replicator sharing its ${m.cores} cores${r.brokers ? `; broker heap ${r.brokers.heap} (as kafka-server-start.sh)${r.brokers.gcLog ? ', GC logs in brokers/' : ''}` : ''}`,
     `- Data: one source topic per size, ${o.partitions} partitions, records of an 8-byte key and a value of the size shown (half text, half random characters), ${SOURCE_COMPRESSION}-compressed on the source; ${o.sizes.map((s) => `${sizeLabel(s)}: ${int(o.records[s])} records`).join(', ')}`,
     `- Repetitions: ${o.repetitions}; figures are medians with the range over the repetitions in parentheses; the systems took turns within each repetition`,
   ];
@@ -191,22 +191,31 @@ function overTimeCharts(model: ReportModel): string[] {
   return out;
 }
 
+/** A GC pause in ms: whole ms from 10 on, one decimal below. */
+const pauseMs = (v: number): string => (v >= 10 ? int(v) : v.toFixed(1));
+
 /**
  * Latency per offered rate and system. The achieved rate is the source's own count in the
  * measured stretch: a producer that fell short (a busy machine) is shown, not hidden, since its
- * figures are then at a lower load than the heading says.
+ * figures are then at a lower load than the heading says. With the brokers' GC logs, the longest
+ * pause of each broker in the phase too: a broker that stood still stalls every replicator alike,
+ * so a tail that matches it is the broker's, not the replicator's.
  */
 export function latencyTable(model: ReportModel): string | undefined {
   const o = model.results.options;
   if (!o.latency) return undefined;
-  const rows = model.summaries
-    .filter((s) => s.scenario === 'latency' && s.size === o.latency!.size && s.ratePerSec !== undefined && s.p99)
-    .map((s) => {
-      const short = s.rateNotReached ? ` — **not reached** in ${s.rateNotReached} of ${s.runs - s.failed} runs` : '';
-      return [int(s.ratePerSec!), SYSTEM_LABELS[s.system], `${formatSpread(s.achievedPerSec)}${short}`, formatSpread(s.p50), formatSpread(s.p99), formatSpread(s.p999), formatSpread(s.latencyCores, fixed(2)), formatSpread(s.peakRssMB)];
-    });
+  const summaries = model.summaries.filter((s) => s.scenario === 'latency' && s.size === o.latency!.size && s.ratePerSec !== undefined && s.p99);
+  const gc = summaries.some((s) => s.sourceGcMaxMs || s.targetGcMaxMs);
+  const rows = summaries.map((s) => {
+    const short = s.rateNotReached ? ` — **not reached** in ${s.rateNotReached} of ${s.runs - s.failed} runs` : '';
+    const row = [int(s.ratePerSec!), SYSTEM_LABELS[s.system], `${formatSpread(s.achievedPerSec)}${short}`, formatSpread(s.p50), formatSpread(s.p99), formatSpread(s.p999), formatSpread(s.latencyCores, fixed(2)), formatSpread(s.peakRssMB)];
+    if (gc) row.push(`${formatSpread(s.sourceGcMaxMs, pauseMs)} / ${formatSpread(s.targetGcMaxMs, pauseMs)}`);
+    return row;
+  });
   if (rows.length === 0) return undefined;
-  return table(['Offered records/s', 'System', 'achieved records/s', 'p50 ms', 'p99 ms', 'p99.9 ms', 'CPU cores busy', 'peak RSS MiB (whole run)'], rows);
+  const header = ['Offered records/s', 'System', 'achieved records/s', 'p50 ms', 'p99 ms', 'p99.9 ms', 'CPU cores busy', 'peak RSS MiB (whole run)'];
+  if (gc) header.push("brokers' longest GC pause ms (source / target)");
+  return table(header, rows);
 }
 
 /** A sentence under the latency table when some producer fell short of its rate. */

@@ -10,6 +10,7 @@
  * "MM2" in a ratio is the better of its two configurations for that figure (higher records/s,
  * lower CPU per GB, lower peak memory, lower p99), chosen by median: the stricter comparison.
  */
+import type { BrokerGc } from './gc-log.js';
 import type { IdleWait, MachineInfo } from './machine.js';
 import type { LatencyFigures } from './measure.js';
 import type { ProfileSummary } from './profile.js';
@@ -72,6 +73,13 @@ export interface LatencyPhase extends LatencyFigures {
   cpu?: { windowSec: number; cores: number; perGB: number };
   /** Busy share of all the machine's cores in the window. */
   machineBusyShare?: number;
+  /**
+   * Each broker's stop-the-world GC pauses logged in the window (from its GC log, see gc-log.ts).
+   * The brokers share the machine with the replicator, so a pause of either stalls every
+   * replicator alike and shows in its tail. Absent when no GC log could be read, and in results
+   * written before the brokers kept one.
+   */
+  brokerGc?: BrokerGc;
 }
 
 /** A latency run: one phase per offered rate, lowest first, in one run of the replicator. */
@@ -143,6 +151,8 @@ export interface RunResult {
   profiled?: boolean;
   /** Through the latency proxy: its one-way delay. */
   wanDelayMs?: number;
+  /** Seconds the page cache's dirty data took to reach the disk before a latency run (`sync`). */
+  syncSec?: number;
   /** 1-minute load average when the run started (other work on the machine shows here). */
   loadAvg1AtStart?: number;
   /**
@@ -191,6 +201,9 @@ export interface SystemSummary {
   ratePerSec?: number;
   achievedPerSec?: Spread;
   latencyCores?: Spread;
+  /** Latency runs: each broker's longest GC pause in the phase, ms. */
+  sourceGcMaxMs?: Spread;
+  targetGcMaxMs?: Spread;
   /** Latency runs whose producer fell short of this phase's rate. */
   rateNotReached?: number;
 }
@@ -225,6 +238,8 @@ export const FIGURES = {
   p999: (r, rate) => latencyPhase(r, rate)?.p999,
   achievedPerSec: (r, rate) => latencyPhase(r, rate)?.achievedPerSec,
   latencyCores: (r, rate) => latencyPhase(r, rate)?.cpu?.cores,
+  sourceGcMaxMs: (r, rate) => latencyPhase(r, rate)?.brokerGc?.source?.maxMs,
+  targetGcMaxMs: (r, rate) => latencyPhase(r, rate)?.brokerGc?.target?.maxMs,
 } satisfies Record<string, (r: RunResult, ratePerSec?: number) => number | undefined>;
 export type FigureName = keyof typeof FIGURES;
 /** Whether more is better (throughput) or less (CPU, memory, latency). */
@@ -240,6 +255,8 @@ export const HIGHER_IS_BETTER: Record<FigureName, boolean> = {
   p999: false,
   achievedPerSec: true,
   latencyCores: false,
+  sourceGcMaxMs: false,
+  targetGcMaxMs: false,
 };
 
 /** The runs that count: everything but profiled runs. */
@@ -487,6 +504,12 @@ export interface BenchResults {
   preload: { size: number; topic: string; records: number; seconds: number; recordsPerSec: number }[];
   runs: RunResult[];
   profiles: ProfileSummary[];
+  /**
+   * How the benchmark started the brokers' JVMs: the heap flags (e.g. `-Xms1g -Xmx1g`) and whether
+   * each kept a GC log. Absent in results written before it was recorded (their brokers ran with
+   * -Xmx512m and no GC log), and when the benchmark used brokers that were already running.
+   */
+  brokers?: { heap: string; gcLog: boolean };
 }
 
 /**

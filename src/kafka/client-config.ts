@@ -34,7 +34,7 @@ export const RELAY_PRODUCER_DEFAULTS: RdConfig = {
   'linger.ms': 1,
   'batch.size': 1_000_000,
   'compression.type': 'lz4',
-  'queue.buffering.max.kbytes': 32_768,
+  'queue.buffering.max.kbytes': 16_384,
 };
 
 /**
@@ -62,9 +62,9 @@ export const RELAY_WORKER_CONSUMER_FIXED: RdConfig = {
 export const RELAY_CONSUMER_DEFAULTS: RdConfig = {
   'fetch.max.bytes': 52_428_800,
   // The near-source value; workerConsumerConfig() raises it for a distant source (see below).
-  'max.partition.fetch.bytes': 1_048_576,
+  'max.partition.fetch.bytes': 524_288,
   'fetch.wait.max.ms': 100,
-  'queued.max.messages.kbytes': 16_384,
+  'queued.max.messages.kbytes': 8_192,
   'queued.min.messages': 20_000,
   'fetch.queue.backoff.ms': 10,
   // The group member never fetches; the worker consumers override this (RELAY_WORKER_CONSUMER_FIXED).
@@ -82,13 +82,13 @@ const DEFAULT_REASONS: Record<string, string> = {
   'compression.type':
     "librdkafka: none. Replication often crosses regions, where bytes cost more than CPU; lz4 is the cheapest codec. It is also most of strait's CPU at large records: `none` saves it where bandwidth is free.",
   'queue.buffering.max.kbytes':
-    "librdkafka: 1 GiB. Bounds the records of one worker waiting for the target to 32 MiB (besides strait's own `engine.maxInFlightRecordsPerWorker`): enough for the requests in flight to a nearby target; a catch-up against a slower target fills it, so it is about a quarter of a worker's memory bound at 1 KiB (bench/README.md, \"A 5 GB catch-up\"). When full, the worker stops reading until acknowledgements make room; nothing is dropped.",
+    "librdkafka: 1 GiB. Bounds the records of one worker waiting for the target to 16 MiB (besides strait's own `engine.maxInFlightRecordsPerWorker`): room for the requests in flight (5 per broker) and the batches filling behind them; a catch-up fills it, so it is a large part of a worker's memory at 1 KiB, and 16 MiB copied as fast as 32 MiB (`strait bench`, 2026-12-08: bench/README.md, \"The buffers, again\"). A distant target may need more: `strait plan` says when. When full, the worker stops reading until acknowledgements make room; nothing is dropped.",
   'fetch.max.bytes': "librdkafka's own default, stated: up to 50 MB per fetch response.",
   'max.partition.fetch.bytes':
-    "librdkafka's own default, stated, for a source less than 10 ms away; 4 MiB for a source 10 ms or more away, or whose round trip strait could not measure (strait times a few metadata requests to each source cluster at start and logs what it chose). The source answers one fetch per round trip: through a 50 ms round trip 1 MiB kept 0.54x of strait's loopback throughput, 4 MiB 0.88x (`strait bench`, 2026-12-08). Next to the source that reach costs only memory: the response that lands on top of a full pre-fetch queue is some 250,000 records of 100 B at 4 MiB, and librdkafka holds each in 1 KiB of its own (1 MiB halved the catch-up peak at 100 B; bench/README.md, \"A 5 GB catch-up\"). Set it on the source cluster to choose yourself; `strait plan` counts it in the memory bound and says when the link needs more.",
+    "librdkafka: 1 MiB. 512 KiB for a source less than 10 ms away (a loopback copy was as fast as with 1 MiB and peaked 15-25 % lower: bench/README.md, \"The buffers, again\"); 4 MiB for a source 10 ms or more away, or whose round trip strait could not measure (strait times a few metadata requests to each source cluster at start and logs what it chose). The source answers one fetch per round trip: through a 50 ms round trip 1 MiB kept 0.54x of strait's loopback throughput, 4 MiB 0.88x (`strait bench`, 2026-12-08). Next to the source that reach costs only memory: the response that lands on top of a full pre-fetch queue is some 250,000 records of 100 B at 4 MiB, and librdkafka holds each in 1 KiB of its own (1 MiB halved the catch-up peak at 100 B; bench/README.md, \"A 5 GB catch-up\"). Set it on the source cluster to choose yourself; `strait plan` counts it in the memory bound and says when the link needs more.",
   'fetch.wait.max.ms': 'librdkafka: 500. An idle fetch comes back sooner, so the first fetch of a partition assigned meanwhile is not held behind it.',
   'queued.max.messages.kbytes':
-    'librdkafka: 64 MiB. Up to 16 MiB of pre-fetched source records per worker consumer: with a 10 ms re-check (`fetch.queue.backoff.ms`) a smaller queue keeps the worker fed, and a catch-up peaks at half the memory (bench/README.md).',
+    'librdkafka: 64 MiB. Up to 8 MiB of pre-fetched source records per worker consumer (each record also costs librdkafka 1 KiB of its own): with a 10 ms re-check (`fetch.queue.backoff.ms`) a small queue keeps the worker fed, and a catch-up peaks lower (64 to 16 MiB halved it; 16 to 8 MiB, with the producer queue halved too, took a quarter off at 1 KiB at the same records/s: bench/README.md).',
   'queued.min.messages':
     "librdkafka: 100000. The pre-fetch queue's bound in records, which binds before the bytes below about 800 B: each queued record costs librdkafka an rd_kafka_op_t of 1 KiB beside its payload.",
   'fetch.queue.backoff.ms':
@@ -169,12 +169,12 @@ export function consumerConfig(cluster: ClusterConfig, groupId: string, clientId
 }
 
 /** max.partition.fetch.bytes next to the source, and from FAR_SOURCE_RTT_MS on. */
-export const NEAR_PARTITION_FETCH_BYTES = 1_048_576;
+export const NEAR_PARTITION_FETCH_BYTES = 524_288;
 export const FAR_PARTITION_FETCH_BYTES = 4_194_304;
 /**
- * From this round trip on, 1 MiB per partition per fetch can bind a worker: one fetch in flight
- * per source broker, 4 partitions per worker, at 10 ms is about 400 MiB/s per worker, which no
- * worker copies; at 50 ms it is 80 MiB/s, which a worker copies at 1 KiB records.
+ * From this round trip on, the near size can bind a worker: one fetch in flight per source
+ * broker, 4 partitions x 512 KiB per worker, at 10 ms is about 200 MiB/s per worker, more than a
+ * worker copies; at 50 ms it would be 40 MiB/s, which a worker copies at 1 KiB records.
  */
 export const FAR_SOURCE_RTT_MS = 10;
 

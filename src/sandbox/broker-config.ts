@@ -44,6 +44,11 @@ export interface ClusterConfig {
   /** -Xmx of the broker JVM. Default 512m. */
   heap?: string;
   /**
+   * Have the JVM log its garbage collections (every `gc` tag, each line stamped with the time and
+   * the JVM's uptime) to gc.log in logDir (see gcLogFile). Default off.
+   */
+  gcLog?: boolean;
+  /**
    * More arguments for `kafka-storage format` at the first start, e.g. `--add-scram` for SCRAM
    * users. They may hold passwords, so they go to the tool in an argument file, not on its
    * command line: no whitespace, quotes, backslashes or `#` (the file's syntax) in them.
@@ -68,6 +73,24 @@ export const log4jConfigFile = (config: ClusterConfig) => path.join(config.dir, 
 export const pidFile = (config: ClusterConfig) => path.join(config.dir, 'kafka.pid');
 export const serverLogFile = (config: ClusterConfig) => path.join(config.logDir, 'server.log');
 export const jvmOutFile = (config: ClusterConfig) => path.join(config.logDir, 'kafka.out');
+/** The JVM's GC log, with `gcLog` on. The JVM keeps the previous one as gc.log.0 (and so on) at each start and past 20 MB. */
+export const gcLogFile = (config: ClusterConfig) => path.join(config.logDir, 'gc.log');
+
+/** The `-Xlog` option that writes the GC log of gcLogFile. */
+export function gcLogOption(file: string): string {
+  // Quoted, so a colon in the path does not end the file name (the JVM splits -Xlog at colons).
+  return `-Xlog:gc*:file="${file}":time,uptime,level,tags`;
+}
+
+/** The broker JVM's own flags, beside the heap and Kafka's script flags (kafkaJavaCommand adds those). */
+export function brokerJvmOptions(config: ClusterConfig): string[] {
+  return [
+    // Names the JVM in `ps` output, so a person can tell the two sandbox brokers apart.
+    `-Dstrait.sandbox.cluster=${config.name}`,
+    ...(config.gcLog ? [gcLogOption(gcLogFile(config))] : []),
+    ...(config.jvmOptions ?? []),
+  ];
+}
 
 function isPort(n: number): boolean {
   return Number.isInteger(n) && n > 0 && n < 65536;

@@ -13,8 +13,10 @@ import { SandboxError } from '../util/errors.js';
 import { log } from '../util/log.js';
 import {
   bootstrapAddress,
+  brokerJvmOptions,
   clusterHost,
   clusterPorts,
+  gcLogFile,
   jvmOutFile,
   log4jConfigFile,
   pidFile,
@@ -151,6 +153,11 @@ export class KafkaCluster {
     return serverLogFile(this.config);
   }
 
+  /** Where the JVM writes its GC log when the config asks for one (`gcLog`). */
+  get gcLogFile(): string {
+    return gcLogFile(this.config);
+  }
+
   /** The pid of this cluster's running broker, or undefined (a stale pid file counts as none). */
   async pid(): Promise<number | undefined> {
     let text: string;
@@ -225,8 +232,7 @@ export class KafkaCluster {
       heap: config.heap ?? '512m',
       log4jConfig: log4jConfigFile(config),
       logsDir: config.logDir,
-      // Names the JVM in `ps` output, so a person can tell the two sandbox brokers apart.
-      jvmOptions: [`-Dstrait.sandbox.cluster=${config.name}`, ...(config.jvmOptions ?? [])],
+      jvmOptions: brokerJvmOptions(config),
     });
     const logStart = await fileSize(this.logFile);
     const out = await open(jvmOutFile(config), 'a');

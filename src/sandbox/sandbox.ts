@@ -6,7 +6,8 @@
  *   <dir>/.lock                   held while a process starts, stops or changes the pair
  *   <dir>/<name>/server.properties, log4j2.properties, kafka.pid
  *   <dir>/<name>/data/            Kafka's log.dirs
- *   <dir>/<name>/logs/server.log  the broker log; kafka.out holds the JVM's own output
+ *   <dir>/<name>/logs/server.log  the broker log; kafka.out holds the JVM's own output (and
+ *                                 gc.log its GC log, when a caller asks for one)
  *
  * Once a cluster exists its ports are those in state.json: its KRaft metadata records the
  * controller's address, so moving it means `down --clean` (which deletes its data) first.
@@ -31,8 +32,8 @@ import {
 import { formatSeconds, silentProgress, type Progress } from './progress.js';
 import { readState, STATE_VERSION, writeState, type ClusterPorts, type SandboxState } from './state.js';
 
-/** What a caller may add to a sandbox cluster (e.g. a SASL listener and an authorizer). */
-export type ClusterCustomization = Partial<Pick<ClusterConfig, 'listeners' | 'properties' | 'jvmOptions' | 'heap' | 'formatArguments'>>;
+/** What a caller may add to a sandbox cluster (e.g. a SASL listener and an authorizer, or a bigger heap and a GC log). */
+export type ClusterCustomization = Partial<Pick<ClusterConfig, 'listeners' | 'properties' | 'jvmOptions' | 'heap' | 'gcLog' | 'formatArguments'>>;
 
 export interface SandboxOptions extends SandboxOverrides {
   env?: NodeJS.ProcessEnv;

@@ -6,13 +6,13 @@ import { test } from 'node:test';
 import { buildConfig } from '../../src/config/validate.js';
 import { benchOptions, BENCH_DEFAULTS, commandLine, latencyRates, recordCounts } from '../../src/cli/commands/bench.js';
 import { bulkRecord, keyOf, KEY_BYTES, makeValue, prng, valuePool } from '../../src/bench/data.js';
-import { planRuns, resultsStamp, wanListener } from '../../src/bench/harness.js';
+import { benchClusters, BROKER_JVM, planRuns, resultsStamp, wanListener } from '../../src/bench/harness.js';
 import { mm2Properties } from '../../src/bench/mm2.js';
 import { parseConsumerPerformance, parseProducerPerformance, parseProducerProgress } from '../../src/bench/perf-tools.js';
 import { categorize, shortUrl, summarizeProfile, summarizeStats } from '../../src/bench/profile.js';
 import { condenseStats } from '../../src/bench/rdkafka-stats-preload.js';
 import { straitConfigDocument } from '../../src/bench/strait-runner.js';
-import { brokerProperties } from '../../src/sandbox/broker-config.js';
+import { brokerJvmOptions, brokerProperties } from '../../src/sandbox/broker-config.js';
 
 const flow = { sourceAlias: 's007', targetAlias: 't007', sourceBootstrap: '127.0.0.1:1', targetBootstrap: '127.0.0.1:3', topics: ['bulk-100b-abc', 'live-007-abc'] };
 
@@ -89,6 +89,18 @@ test("the WAN listener is advertised at the proxy's port, next to the sandbox's 
   assert.equal(props.get('listeners'), 'PLAINTEXT://127.0.0.1:29592,CONTROLLER://127.0.0.1:29593,WAN://127.0.0.1:40001');
   assert.equal(props.get('advertised.listeners'), 'PLAINTEXT://127.0.0.1:29592,CONTROLLER://127.0.0.1:29593,WAN://127.0.0.1:40002');
   assert.match(String(props.get('listener.security.protocol.map')), /WAN:PLAINTEXT/);
+});
+
+test("the bench's brokers: the start script's heap and a GC log on both, the WAN listener on the source", () => {
+  assert.deepEqual(BROKER_JVM, { heap: '1g', jvmOptions: ['-Xms1g'], gcLog: true });
+  const plain = benchClusters(undefined);
+  assert.deepEqual(plain, { source: BROKER_JVM, target: BROKER_JVM });
+  const wan = benchClusters({ sourcePort: 29592, ports: { listener: 40001, proxy: 40002 } });
+  assert.deepEqual(wan.target, BROKER_JVM);
+  const source = { name: 'source', port: 29592, controllerPort: 29593, dir: 'd', dataDir: 'd', logDir: 'logs', ...wan.source };
+  assert.equal(source.heap, '1g');
+  assert.equal(brokerProperties(source).get('advertised.listeners'), 'PLAINTEXT://127.0.0.1:29592,CONTROLLER://127.0.0.1:29593,WAN://127.0.0.1:40002');
+  assert.deepEqual(brokerJvmOptions(source), ['-Dstrait.sandbox.cluster=source', '-Xlog:gc*:file="logs/gc.log":time,uptime,level,tags', '-Xms1g']);
 });
 
 test('options: defaults, record counts by size and scale, and usage errors', () => {

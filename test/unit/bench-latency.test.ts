@@ -3,7 +3,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { latencyLoadSeconds } from '../../src/bench/estimate.js';
-import { latencyPhases, offeredRecords } from '../../src/bench/harness.js';
+import { brokerGcIn, describeRun, latencyPhases, offeredRecords } from '../../src/bench/harness.js';
+import { parseGcLog } from '../../src/bench/gc-log.js';
 import { PhaseLatencies, phaseIndex, phaseSchedule } from '../../src/bench/measure.js';
 import { rateReached } from '../../src/bench/results.js';
 
@@ -72,4 +73,28 @@ test('phase results: achieved rate from the source, the shortfall flagged, CPU p
   // The run's own span: phase 1's stretch, phase 2's warm-up and stretch.
   assert.equal(offeredRecords(w, w[0].fromMs, w[1].toMs), 10 * 1_000 + 15 * 10_000);
   assert.equal(rateReached({ ...phases[1], achievedPerSec: undefined }), true, 'old results: nothing to say it fell short');
+});
+
+test("phase results carry the brokers' GC pauses of their window; a broker without a log is left out", () => {
+  const w = phaseSchedule([1_000, 10_000], 10, 5, 0);
+  const figures = { count: 10, p50: 1, p90: 2, p99: 3, p999: 4, max: 5, mean: 1, curve: [], histogram: '', sourceRecords: 10_000 };
+  // Source pauses at 3 s (phase 1's warm-up), 12 s (phase 1), 17 s (phase 2's warm-up), 25 s (phase 2) and 30 s (phase 2's end, outside it).
+  const line = (sec: number, ms: number): string => `[${new Date(sec * 1000).toISOString().replace('Z', '+0000')}][${sec}.000s][info][gc          ] GC(1) Pause Young (Normal) (G1 Evacuation Pause) 300M->100M(1024M) ${ms}ms`;
+  const source = parseGcLog([line(3, 50), line(12, 5), line(17, 70), line(25, 8), line(30, 90)].join('\n'));
+  const phases = latencyPhases(w, [figures, figures], 1032, undefined, () => undefined, (from, to) => brokerGcIn({ source }, from, to));
+  assert.deepEqual(phases[0].brokerGc, { source: { pauses: 1, totalMs: 5, maxMs: 5, maxKind: 'Young (Normal) (G1 Evacuation Pause)' } });
+  assert.deepEqual(phases[1].brokerGc, { source: { pauses: 1, totalMs: 8, maxMs: 8, maxKind: 'Young (Normal) (G1 Evacuation Pause)' } });
+  assert.equal(brokerGcIn({}, 0, 1), undefined, 'no log at all: no field');
+  assert.ok(!('brokerGc' in latencyPhases(w, [figures, figures], 1032, undefined, () => undefined)[0]), 'no reader: no field');
+  assert.deepEqual(brokerGcIn({ source: [], target: source }, w[0].fromMs, w[0].toMs), { source: { pauses: 0, totalMs: 0, maxMs: 0 }, target: phases[0].brokerGc.source });
+
+  const run = {
+    index: 1, rep: 1, scenario: 'latency' as const, system: 'strait' as const, size: 1024, partitions: 8, records: 0, ok: true, startedAt: '', dir: 'runs/1',
+    latency: { size: 1024, produced: 20, missing: 0, duplicates: 0, phases: [{ ...phases[0], brokerGc: { ...phases[0].brokerGc, target: { pauses: 1, totalMs: 12.3, maxMs: 12.3, maxKind: 'Remark' } } }, { ...phases[1], brokerGc: undefined }] },
+  };
+  assert.equal(
+    describeRun(run),
+    "latency at 1,000 records/s: p50 1 ms, p99 3 ms, p99.9 4 ms over 10 records, brokers' GC: source max 5 ms (1 pause, 5 ms), target max 12 ms (1 pause, 12 ms); " +
+      'at 10,000 records/s (NOT reached: 1,000 records/s): p50 1 ms, p99 3 ms, p99.9 4 ms over 10 records; peak RSS 0 MiB',
+  );
 });

@@ -199,6 +199,29 @@ test('the reports render every section from a result set', () => {
   assert.ok(!html.includes('undefined') && !html.includes('NaN'));
 });
 
+test("the latency table shows the brokers' longest GC pauses when the runs have them, and the setup their heap", () => {
+  const base = sampleResults();
+  const gc = (source: number, target: number) => ({
+    source: { pauses: 3, totalMs: source * 2, maxMs: source, maxKind: 'Young (Normal) (G1 Evacuation Pause)' },
+    target: { pauses: 1, totalMs: target, maxMs: target, maxKind: 'Remark' },
+  });
+  const results: BenchResults = {
+    ...base,
+    brokers: { heap: '-Xms1g -Xmx1g', gcLog: true },
+    runs: base.runs.map((r, i) => (r.latency ? { ...r, latency: { ...r.latency, phases: r.latency.phases.map((p) => ({ ...p, brokerGc: gc(10 + i, 4.25) })) } } : r)),
+  };
+  const md = renderMarkdown(reportModel(results));
+  assert.match(md, /\| p99\.9 ms \| CPU cores busy \| peak RSS MiB \(whole run\) \| brokers' longest GC pause ms \(source \/ target\) \|/);
+  const strait = results.runs.findIndex((r) => r.scenario === 'latency' && r.system === 'strait');
+  assert.match(md, new RegExp(`\\| 100 \\| strait \\| 100 \\| 3 \\| 10 \\| 10 \\| 0\\.10 \\| 200 \\| ${10 + strait} / 4\\.3 \\|`));
+  assert.match(md, /broker heap -Xms1g -Xmx1g \(as kafka-server-start\.sh\), GC logs in brokers\//);
+  const html = renderHtml(reportModel(results));
+  assert.match(html, /<th>brokers' longest GC pause ms \(source \/ target\)<\/th>/);
+  // Without GC figures (results written before) the table keeps its columns and the setup says nothing of the heap.
+  const old = renderMarkdown(reportModel(base));
+  assert.ok(!old.includes('GC pause') && !old.includes('broker heap'));
+});
+
 test('results.json written before the phases (one rate per run) read as one phase each', () => {
   const current = sampleResults();
   // The old shape: one rate in the options, the figures straight on each run's latency.

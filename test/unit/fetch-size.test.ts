@@ -9,13 +9,13 @@ import type { FlowConfig } from '../../src/config/types.js';
 
 const cluster = (over: Partial<ClusterConfig> = {}): ClusterConfig => ({ 'bootstrap.servers': 'localhost:9092', properties: {}, ...over }) as ClusterConfig;
 
-test('a near source gets 1 MiB partition fetches, a far or unmeasured one 4 MiB', () => {
+test('a near source gets 512 KiB partition fetches, a far or unmeasured one 4 MiB', () => {
   assert.equal(partitionFetchBytesFor(0.4), NEAR_PARTITION_FETCH_BYTES);
   assert.equal(partitionFetchBytesFor(FAR_SOURCE_RTT_MS - 0.1), NEAR_PARTITION_FETCH_BYTES);
   assert.equal(partitionFetchBytesFor(FAR_SOURCE_RTT_MS), FAR_PARTITION_FETCH_BYTES);
   assert.equal(partitionFetchBytesFor(50), FAR_PARTITION_FETCH_BYTES);
   assert.equal(partitionFetchBytesFor(undefined), FAR_PARTITION_FETCH_BYTES);
-  assert.equal(workerConsumerConfig(cluster(), 'g', 'c', 1)['max.partition.fetch.bytes'], 1_048_576);
+  assert.equal(workerConsumerConfig(cluster(), 'g', 'c', 1)['max.partition.fetch.bytes'], 524_288);
   assert.equal(workerConsumerConfig(cluster(), 'g', 'c', 50)['max.partition.fetch.bytes'], 4_194_304);
 });
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { brokerProperties, renderBrokerLog4j2, renderServerProperties, validateClusterConfig, type ClusterConfig } from '../../src/sandbox/broker-config.js';
+import { brokerJvmOptions, brokerProperties, gcLogFile, renderBrokerLog4j2, renderServerProperties, validateClusterConfig, type ClusterConfig } from '../../src/sandbox/broker-config.js';
 import { escapePropertyKey, escapePropertyValue, renderProperties } from '../../src/sandbox/properties.js';
 import { SandboxError } from '../../src/util/errors.js';
 
@@ -98,4 +98,14 @@ void test('broker log4j2 config writes only to a file under the log dir', () => 
   assert.equal(p.get('rootLogger.appenderRef.server.ref'), 'SERVER');
   assert.equal([...p.keys()].filter((k) => /^appender\.[^.]+\.type$/.test(k)).length, 1);
   assert.ok(![...p.values()].includes('Console'));
+});
+
+void test('broker JVM flags: the cluster name, a GC log only when asked for, then the extra flags', () => {
+  assert.deepEqual(brokerJvmOptions(base), ['-Dstrait.sandbox.cluster=source'], 'no GC log by default');
+  assert.deepEqual(brokerJvmOptions({ ...base, gcLog: true, jvmOptions: ['-Xms1g'] }), [
+    '-Dstrait.sandbox.cluster=source',
+    '-Xlog:gc*:file="/tmp/sb/source/logs/gc.log":time,uptime,level,tags',
+    '-Xms1g',
+  ]);
+  assert.equal(gcLogFile(base), '/tmp/sb/source/logs/gc.log');
 });
