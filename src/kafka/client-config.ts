@@ -5,6 +5,7 @@
  */
 import type { ClusterConfig } from '../config/types.js';
 import { propertiesFor } from '../config/client-properties.js';
+import { LIBRDKAFKA_PROPERTIES } from '../config/librdkafka-properties.js';
 
 export type RdConfig = Record<string, string | number | boolean>;
 
@@ -59,10 +60,14 @@ export const RELAY_WORKER_CONSUMER_FIXED: RdConfig = {
   'auto.offset.reset': 'error',
 };
 
+/** max.partition.fetch.bytes next to the source, and from FAR_SOURCE_RTT_MS on (see partitionFetchBytesFor). */
+export const NEAR_PARTITION_FETCH_BYTES = 524_288;
+export const FAR_PARTITION_FETCH_BYTES = 4_194_304;
+
 export const RELAY_CONSUMER_DEFAULTS: RdConfig = {
   'fetch.max.bytes': 52_428_800,
-  // The near-source value; workerConsumerConfig() raises it for a distant source (see below).
-  'max.partition.fetch.bytes': 524_288,
+  // The near-source value; workerConsumerConfig() raises it for a distant source.
+  'max.partition.fetch.bytes': NEAR_PARTITION_FETCH_BYTES,
   'fetch.wait.max.ms': 100,
   'queued.max.messages.kbytes': 8_192,
   'queued.min.messages': 20_000,
@@ -85,7 +90,7 @@ const DEFAULT_REASONS: Record<string, string> = {
     "librdkafka: 1 GiB. Bounds the records of one worker waiting for the target to 16 MiB (besides strait's own `engine.maxInFlightRecordsPerWorker`): room for the requests in flight (5 per broker) and the batches filling behind them; a catch-up fills it, so it is a large part of a worker's memory at 1 KiB, and 16 MiB copied as fast as 32 MiB (`strait bench`, 2026-12-08: bench/results/2026-12-08_buffers-again). A distant target may need more: `strait plan` says when. When full, the worker stops reading until acknowledgements make room; nothing is dropped.",
   'fetch.max.bytes': "librdkafka's own default, stated: up to 50 MB per fetch response.",
   'max.partition.fetch.bytes':
-    "librdkafka: 1 MiB. 512 KiB for a source less than 10 ms away (a loopback copy was as fast as with 1 MiB and peaked 15-25 % lower: bench/results/2026-12-08_buffers-again); 4 MiB for a source 10 ms or more away, or whose round trip strait could not measure (strait times a few metadata requests to each source cluster at start and logs what it chose). The source answers one fetch per round trip: through a 50 ms round trip 1 MiB kept 0.54x of strait's loopback throughput, 4 MiB 0.88x (`strait bench`, 2026-12-08). Next to the source that reach costs only memory: the response that lands on top of a full pre-fetch queue is some 250,000 records of 100 B at 4 MiB, and librdkafka holds each in 1 KiB of its own (1 MiB halved the catch-up peak at 100 B; bench/README.md, \"A 5 GB catch-up\"). Set it on the source cluster to choose yourself; `strait plan` counts it in the memory bound and says when the link needs more.",
+    "librdkafka: 1 MiB. 512 KiB for a source less than 10 ms away (a loopback copy was as fast as with 1 MiB and peaked 17-26 % lower: bench/results/2026-12-08_buffers-again); 4 MiB for a source 10 ms or more away, or whose round trip strait could not measure (strait times a few metadata requests to each source cluster at start and logs what it chose). The source answers one fetch per round trip: through a 50 ms round trip 1 MiB kept 0.54x of strait's loopback throughput, 4 MiB 0.88x (`strait bench`, 2026-12-08). Next to the source that reach costs only memory: the response that lands on top of a full pre-fetch queue is some 250,000 records of 100 B at 4 MiB, and librdkafka holds each in 1 KiB of its own (1 MiB halved the catch-up peak at 100 B; bench/README.md, \"A 5 GB catch-up\"). Set it on the source cluster to choose yourself; `strait plan` counts it in the memory bound and says when the link needs more.",
   'fetch.wait.max.ms': 'librdkafka: 500. An idle fetch comes back sooner, so the first fetch of a partition assigned meanwhile is not held behind it.',
   'queued.max.messages.kbytes':
     'librdkafka: 64 MiB. Up to 8 MiB of pre-fetched source records per worker consumer (each record also costs librdkafka 1 KiB of its own): with a 10 ms re-check (`fetch.queue.backoff.ms`) a small queue keeps the worker fed, and a catch-up peaks lower (64 to 16 MiB halved it; 16 to 8 MiB, with the producer queue halved too, took a fifth off at 1 KiB at the same records/s: bench/results/2026-12-08_buffers-again).',
@@ -112,10 +117,31 @@ export function renderClientDefaults(): string {
   return lines.join('\n') + '\n';
 }
 
+/** Every name librdkafka takes for `name`'s setting, `name` included (linger.ms and queue.buffering.max.ms, say). */
+export function namesOfSetting(name: string): string[] {
+  const canonical = LIBRDKAFKA_PROPERTIES[name]?.aliasOf ?? name;
+  return [canonical, ...Object.entries(LIBRDKAFKA_PROPERTIES).filter(([, p]) => p.aliasOf === canonical).map(([n]) => n)];
+}
+
+/** Whether `properties` set `name`'s setting under any of its names. */
+export function setsSetting(properties: Readonly<Record<string, unknown>>, name: string): boolean {
+  return namesOfSetting(name).some((n) => properties[n] !== undefined);
+}
+
+/**
+ * strait's defaults under the user's properties: a default whose setting the user gave under
+ * another of librdkafka's names is left out, or the two names would reach librdkafka together
+ * and the order of setting them, not the user, would decide.
+ */
+function defaultsUnder(defaults: RdConfig, user: Readonly<Record<string, unknown>>): RdConfig {
+  return Object.fromEntries(Object.entries(defaults).filter(([name]) => !setsSetting(user, name)));
+}
+
 export function producerConfig(cluster: ClusterConfig, clientId: string, extra: RdConfig = {}): RdConfig {
+  const user = propertiesFor(cluster, 'producer');
   return {
-    ...RELAY_PRODUCER_DEFAULTS,
-    ...propertiesFor(cluster, 'producer'),
+    ...defaultsUnder(RELAY_PRODUCER_DEFAULTS, user),
+    ...user,
     ...extra,
     ...RELAY_PRODUCER_FIXED,
     'client.id': clientId,
@@ -158,9 +184,10 @@ export function offsetsConsumerConfig(target: ClusterConfig, groupId: string, cl
 }
 
 export function consumerConfig(cluster: ClusterConfig, groupId: string, clientId: string, extra: RdConfig = {}): RdConfig {
+  const user = propertiesFor(cluster, 'consumer');
   return {
-    ...RELAY_CONSUMER_DEFAULTS,
-    ...propertiesFor(cluster, 'consumer'),
+    ...defaultsUnder(RELAY_CONSUMER_DEFAULTS, user),
+    ...user,
     ...extra,
     ...RELAY_CONSUMER_FIXED,
     'group.id': groupId,
@@ -168,9 +195,6 @@ export function consumerConfig(cluster: ClusterConfig, groupId: string, clientId
   };
 }
 
-/** max.partition.fetch.bytes next to the source, and from FAR_SOURCE_RTT_MS on. */
-export const NEAR_PARTITION_FETCH_BYTES = 524_288;
-export const FAR_PARTITION_FETCH_BYTES = 4_194_304;
 /**
  * From this round trip on, the near size can bind a worker: one fetch in flight per source
  * broker, 4 partitions x 512 KiB per worker, at 10 ms is about 200 MiB/s per worker, more than a
@@ -188,8 +212,7 @@ export function partitionFetchBytesFor(rttMs: number | undefined): number {
 
 /** Whether the user set the partition fetch size (under either of librdkafka's names) for the cluster's consumers. */
 export function setsPartitionFetchBytes(cluster: ClusterConfig): boolean {
-  const props = propertiesFor(cluster, 'consumer');
-  return props['max.partition.fetch.bytes'] !== undefined || props['fetch.message.max.bytes'] !== undefined;
+  return setsSetting(propertiesFor(cluster, 'consumer'), 'max.partition.fetch.bytes');
 }
 
 /**
@@ -199,10 +222,7 @@ export function setsPartitionFetchBytes(cluster: ClusterConfig): boolean {
  */
 export function workerConsumerConfig(cluster: ClusterConfig, groupId: string, clientId: string, sourceRttMs: number | undefined): RdConfig {
   const fetch: RdConfig = setsPartitionFetchBytes(cluster) ? {} : { 'max.partition.fetch.bytes': partitionFetchBytesFor(sourceRttMs) };
-  const config = { ...consumerConfig(cluster, groupId, clientId, fetch), ...RELAY_WORKER_CONSUMER_FIXED };
-  // A size the user set under librdkafka's other name must not meet strait's default under this one.
-  if (config['fetch.message.max.bytes'] !== undefined && propertiesFor(cluster, 'consumer')['max.partition.fetch.bytes'] === undefined) delete config['max.partition.fetch.bytes'];
-  return config;
+  return { ...consumerConfig(cluster, groupId, clientId, fetch), ...RELAY_WORKER_CONSUMER_FIXED };
 }
 
 export function adminConfig(cluster: ClusterConfig, clientId: string): RdConfig {

@@ -51,7 +51,6 @@ function settingsOf(consumer: RdConfig, producer: RdConfig, maxInFlightRecords: 
 
 const DEFAULT_MAX_IN_FLIGHT_RECORDS: number = ENGINE_KEYS.maxInFlightRecordsPerWorker.default;
 
-/** strait's defaults, for a plan without a configuration. */
 /**
  * strait's defaults, for a plan without a configuration, with the partition fetch size strait
  * picks for a source `rttMs` away (0: next to it) when the plan puts strait next to the target.

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { ClusterConfig } from '../../src/config/types.js';
-import { FAR_PARTITION_FETCH_BYTES, FAR_SOURCE_RTT_MS, NEAR_PARTITION_FETCH_BYTES, partitionFetchBytesFor, workerConsumerConfig } from '../../src/kafka/client-config.js';
+import { FAR_PARTITION_FETCH_BYTES, FAR_SOURCE_RTT_MS, NEAR_PARTITION_FETCH_BYTES, partitionFetchBytesFor, producerConfig, workerConsumerConfig } from '../../src/kafka/client-config.js';
 import { measureRtt, RTT_SAMPLES } from '../../src/engine/source-rtt.js';
 import { defaultClientSettings, flowClientSettings } from '../../src/plan/settings.js';
 import type { FlowConfig } from '../../src/config/types.js';
@@ -25,6 +25,17 @@ test("the user's partition fetch size wins, under either of librdkafka's names a
   const alias = workerConsumerConfig(cluster({ properties: { 'fetch.message.max.bytes': '500000' } }), 'g', 'c', 1);
   assert.equal(alias['fetch.message.max.bytes'], '500000');
   assert.equal(alias['max.partition.fetch.bytes'], undefined);
+});
+
+test("a setting the user gave under librdkafka's other name replaces strait's default instead of meeting it", () => {
+  const producer = producerConfig(cluster({ producer: { 'queue.buffering.max.ms': '20', 'compression.codec': 'zstd' } }), 'c');
+  assert.equal(producer['queue.buffering.max.ms'], '20');
+  assert.equal(producer['linger.ms'], undefined);
+  assert.equal(producer['compression.codec'], 'zstd');
+  assert.equal(producer['compression.type'], undefined);
+  // Defaults the user did not touch stay.
+  assert.equal(producer['batch.size'], 1_000_000);
+  assert.equal(producerConfig(cluster(), 'c')['linger.ms'], 1);
 });
 
 test('the round trip is the smallest of the timed pings after the first, and undefined when a ping fails', async () => {
